@@ -1,0 +1,18 @@
+"""The emulated FlexNet Operations back office (MODEL.md section 5).
+
+- ``POST /flexnet/deviceservices``: capability requests, which register servers and failover pairs
+- ``/flexnet/operations/devices``: the device API (HTTP Basic auth)
+- ``/portal/``: the End-User Portal, read-only, no login (as modelled)
+- ``/lab/events``, ``/lab/faults``: lab control (HTTP Basic auth)
+
+Run it with ``python -m fnlslab.backoffice --db PATH`` or, in-process, with ``start_in_thread``.
+"""
+
+from .app import BackOfficeApp, Faults, HttpError, Request, Response
+from .rules import RegistrationError, parse_hostid
+from .server import BackOfficeHandle, BackOfficeHTTPServer, start_in_thread
+
+__all__ = [
+    "BackOfficeApp", "BackOfficeHandle", "BackOfficeHTTPServer", "Faults", "HttpError", "RegistrationError",
+    "Request", "Response", "parse_hostid", "start_in_thread",
+]

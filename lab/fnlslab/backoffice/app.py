@@ -1,0 +1,426 @@
+"""The back office's request handling, independent of sockets: routing, auth, rules, faults.
+
+``BackOfficeApp.handle(request)`` answers one request; ``server.py`` feeds it from HTTP sockets.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+from .db import Store, iso_now
+from .portal import Portal
+from .rules import BACKUP, MAIN, RegistrationError, check_pair_ids, parse_hostid, register
+
+log = logging.getLogger("fnlslab.backoffice")
+
+MAX_BODY = 64 * 1024
+REALM = "FlexNet Operations (lab)"
+FAULT_MODES = ("none", "down", "slow", "error")
+CAPABILITY_PATH = "/flexnet/deviceservices"
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False  # close the connection without any answer
+    note: str = ""      # extra words for the access log
+
+
+def json_response(status: int, obj: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(status, (json.dumps(obj, indent=None) + "\n").encode(), "application/json",
+                    dict(headers or {}))
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return json_response(status, {"status": "ERROR", "code": code, "message": message}, headers)
+
+
+@dataclass
+class Request:
+    method: str
+    target: str
+    headers: Any  # a Message-like mapping (case-insensitive .get)
+    rfile: Any = None
+    client: str = "-"
+    _body: bytes | None = None
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.target)
+        self.path = parts.path or "/"
+        self.query = parse_qs(parts.query, keep_blank_values=True)
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def read_body(self) -> bytes:
+        """Read the body, enforcing the size limit (413) and a Content-Length (411)."""
+        if self._body is not None:
+            return self._body
+        if self.headers.get("Transfer-Encoding"):
+            raise HttpError(411, "LENGTH_REQUIRED", "Chunked bodies are not accepted; send a Content-Length.")
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            raise HttpError(411, "LENGTH_REQUIRED", "A Content-Length header is required.")
+        try:
+            length = int(raw)
+            if length < 0:
+                raise ValueError
+        except ValueError:
+            raise HttpError(400, "INVALID_REQUEST", "Bad Content-Length header.") from None
+        if length > MAX_BODY:
+            raise HttpError(413, "PAYLOAD_TOO_LARGE", f"The body exceeds {MAX_BODY} bytes.")
+        self._body = self.rfile.read(length) if (length and self.rfile is not None) else b""
+        if len(self._body) != length:
+            raise HttpError(400, "INVALID_REQUEST", "The body is shorter than its Content-Length.")
+        return self._body
+
+    def json_body(self) -> Any:
+        ctype = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        if ctype != "application/json":
+            raise HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "The body must be application/json.")
+        body = self.read_body()
+        try:
+            return json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise HttpError(400, "MALFORMED_JSON", "The body is not valid JSON.") from None
+
+
+def _want_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise HttpError(400, "INVALID_REQUEST", "The body must be a JSON object.")
+    return value
+
+
+class Faults:
+    """The injected-fault setting for capability requests (lab control)."""
+
+    DEFAULTS = {"mode": "none", "latency": 2.0, "status": 503, "message": "injected back-office fault"}
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = dict(self.DEFAULTS)
+
+    def get(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._state)
+
+    def set(self, mode: str = "none", latency: float | None = None, status: int | None = None,
+            message: str | None = None) -> dict[str, Any]:
+        """Validate and apply a fault setting; unspecified fields take their defaults."""
+        if mode not in FAULT_MODES:
+            raise HttpError(400, "INVALID_REQUEST", f"mode must be one of {', '.join(FAULT_MODES)}.")
+        new = dict(self.DEFAULTS, mode=mode)
+        if latency is not None:
+            if isinstance(latency, bool) or not isinstance(latency, (int, float)) or not 0 <= latency <= 600:
+                raise HttpError(400, "INVALID_REQUEST", "latency must be a number of seconds, 0 to 600.")
+            new["latency"] = float(latency)
+        if status is not None:
+            if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+                raise HttpError(400, "INVALID_REQUEST", "status must be an HTTP error status, 400 to 599.")
+            new["status"] = status
+        if message is not None:
+            if not isinstance(message, str) or len(message) > 1000:
+                raise HttpError(400, "INVALID_REQUEST", "message must be a string of at most 1000 characters.")
+            new["message"] = message
+        with self._lock:
+            self._state = new
+        return dict(new)
+
+
+Route = tuple[re.Pattern[str], dict[str, Callable[..., Response]], bool]
+
+
+class BackOfficeApp:
+    """The emulated FlexNet Operations: capability requests, device API, portal, lab control."""
+
+    def __init__(self, db_path: str, user: str = "admin", password: str = "lab-secret"):
+        if not password:
+            raise ValueError("the back office needs a non-empty password")
+        self.store = Store(db_path)
+        self.user = user
+        self.password = password
+        self.faults = Faults()
+        self.portal = Portal()
+        self.stopping = threading.Event()
+        self.routes: list[Route] = [
+            (re.compile(r"/flexnet/deviceservices"), {"POST": self.capability}, False),
+            (re.compile(r"/flexnet/operations/devices"),
+             {"GET": self.devices_query, "POST": self.devices_create}, True),
+            (re.compile(r"/flexnet/operations/devices/(?P<device_id>[^/]+)"),
+             {"GET": self.device_get, "DELETE": self.device_delete}, True),
+            (re.compile(r"/|/portal|/portal/"), {"GET": self.portal_home}, False),
+            (re.compile(r"/portal/servers/?"), {"GET": self.portal_search}, False),
+            (re.compile(r"/portal/servers/(?P<device_id>[^/]+)"), {"GET": self.portal_view}, False),
+            (re.compile(r"/lab/events"), {"GET": self.lab_events}, True),
+            (re.compile(r"/lab/faults"), {"GET": self.lab_faults_get, "POST": self.lab_faults_set}, True),
+        ]
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.store.close()
+
+    def set_fault(self, mode: str = "none", **kwargs: Any) -> dict[str, Any]:
+        """Direct fault injection for tests (same validation as ``POST /lab/faults``)."""
+        return self.faults.set(mode, **kwargs)
+
+    def events(self, since: float | None = None, event: str | None = None) -> list[dict[str, Any]]:
+        return self.store.events(since, event)
+
+    def check_auth(self, request: Request) -> None:
+        header = request.headers.get("Authorization") or ""
+        scheme, _, encoded = header.partition(" ")
+        user = password = b""
+        ok_form = False
+        if scheme.lower() == "basic":
+            try:
+                decoded = base64.b64decode(encoded.strip(), validate=True)
+                user, sep, password = decoded.partition(b":")
+                ok_form = bool(sep)
+            except (binascii.Error, ValueError):
+                ok_form = False
+        good_user = hmac.compare_digest(user, self.user.encode("utf-8"))
+        good_password = hmac.compare_digest(password, self.password.encode("utf-8"))
+        if not (ok_form and good_user and good_password):
+            raise HttpError(401, "UNAUTHORIZED", "Authentication required.",
+                            {"WWW-Authenticate": f'Basic realm="{REALM}", charset="UTF-8"'})
+
+    def handle(self, request: Request) -> Response:
+        """Answer one request; never raises."""
+        is_portal = request.path == "/" or request.path.startswith("/portal")
+        try:
+            for pattern, methods, needs_auth in self.routes:
+                match = pattern.fullmatch(request.path)
+                if not match:
+                    continue
+                method = "GET" if request.method == "HEAD" else request.method
+                handler = methods.get(method)
+                if handler is None:
+                    allowed = ", ".join(sorted(methods))
+                    raise HttpError(405, "METHOD_NOT_ALLOWED",
+                                    f"{request.method} is not allowed on {request.path}; allowed: {allowed}.",
+                                    {"Allow": allowed})
+                if needs_auth:
+                    self.check_auth(request)
+                return handler(request, **match.groupdict())
+            raise HttpError(404, "NOT_FOUND", f"No such resource: {request.path}")
+        except HttpError as exc:
+            if is_portal:
+                resp = Response(exc.status, self.portal.error(exc.status, _reason(exc.status), exc.message),
+                                "text/html; charset=utf-8", dict(exc.headers))
+            else:
+                resp = error_response(exc.status, exc.code, exc.message, exc.headers)
+            if exc.status in (411, 413) or (exc.status >= 400 and request._body is None):
+                resp.headers.setdefault("Connection", "close")
+            return resp
+        except Exception:  # noqa: BLE001 - the client gets a clean 500, the log gets the details
+            log.exception("internal error on %s %s", request.method, request.path)
+            return error_response(500, "INTERNAL_ERROR", "Internal error in the back office.")
+
+    # -- capability requests ---------------------------------------------------------------------
+
+    def capability(self, request: Request) -> Response:
+        fault = self.faults.get()
+        if fault["mode"] == "down":
+            seen: Any = {}
+            try:
+                seen = json.loads(request.read_body().decode("utf-8"))
+            except (HttpError, UnicodeDecodeError, ValueError):
+                pass
+            seen = seen if isinstance(seen, dict) else {}
+            self._event("capability_request", hostid=_text(seen.get("hostid")),
+                        backup_hostid=_text(seen.get("backupHostid")), result="error", code="DROPPED",
+                        device_id=None, changed=False)
+            return Response(0, drop=True, note="fault=down")
+        if fault["mode"] == "slow":
+            request.read_body()
+            if self.stopping.wait(fault["latency"]):
+                return Response(0, drop=True, note="stopping")
+        body = _want_object(request.json_body())
+        raw_main, raw_backup = body.get("hostid"), body.get("backupHostid")
+        if fault["mode"] == "error":
+            self._event("capability_request", hostid=_text(raw_main), backup_hostid=_text(raw_backup),
+                        result="error", code="INJECTED", device_id=None, changed=False)
+            resp = error_response(fault["status"], "INJECTED", fault["message"])
+            resp.note = "fault=error"
+            return resp
+        if "hostid" not in body:
+            raise HttpError(400, "INVALID_REQUEST", "The capability request has no hostid.")
+        rights = body.get("rightsIds", [])
+        if rights is not None and (not isinstance(rights, list) or not all(isinstance(r, str) for r in rights)):
+            raise HttpError(400, "INVALID_REQUEST", "rightsIds must be a list of strings.")
+        version = body.get("serverVersion")
+        if version is not None and not isinstance(version, str):
+            raise HttpError(400, "INVALID_REQUEST", "serverVersion must be a string.")
+        main = backup = None
+        try:
+            main, backup = check_pair_ids(raw_main, raw_backup)
+            with self.store.transaction() as tx:
+                outcome = register(tx, main, backup, registered_by="capability-request", now=iso_now())
+                device = tx.get_device(outcome.device_id)
+        except RegistrationError as exc:
+            self._event("capability_request", hostid=main or _text(raw_main),
+                        backup_hostid=backup or _text(raw_backup), result="error", code=exc.code,
+                        device_id=exc.device_id, changed=False)
+            log.info("capability request %s (back-up %s) refused: %s", main or _text(raw_main),
+                     backup or _text(raw_backup), exc.code)
+            return error_response(exc.status, exc.code, exc.message)
+        self._event("capability_request", hostid=main, backup_hostid=backup, result="ok", code=None,
+                    device_id=outcome.device_id, changed=outcome.changed)
+        log.info("capability request %s (back-up %s): %s, device %s%s", main, backup, outcome.role,
+                 outcome.device_id, ", changed" if outcome.changed else "")
+        return json_response(200, {"status": "OK", "role": outcome.role, "deviceId": outcome.device_id,
+                                   "serverIds": device["serverIds"], "changed": outcome.changed})
+
+    # -- device API ------------------------------------------------------------------------------
+
+    def devices_query(self, request: Request) -> Response:
+        hostid = request.param("hostid")
+        alias = request.param("alias")
+        if hostid is not None:
+            try:
+                hostid = parse_hostid(hostid)
+            except RegistrationError as exc:
+                raise HttpError(exc.status, exc.code, exc.message) from None
+        with self.store.transaction() as tx:
+            devices = tx.list_devices(hostid=hostid, alias=alias)
+        return json_response(200, {"devices": devices})
+
+    def device_get(self, request: Request, device_id: str) -> Response:
+        with self.store.transaction() as tx:
+            device = tx.get_device(device_id)
+        if device is None:
+            raise HttpError(404, "NOT_FOUND", f"No device {device_id}.")
+        return json_response(200, device)
+
+    def devices_create(self, request: Request) -> Response:
+        body = _want_object(request.json_body())
+        ids = body.get("serverIds")
+        alias = body.get("alias")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 2:
+            raise HttpError(400, "INVALID_REQUEST", "serverIds must be a list of one or two hostids.")
+        if alias is not None and (not isinstance(alias, str) or len(alias) > 128):
+            raise HttpError(400, "INVALID_REQUEST", "alias must be a string of at most 128 characters.")
+        main = backup = None
+        try:
+            main, backup = check_pair_ids(ids[0], ids[1] if len(ids) == 2 else None)
+            with self.store.transaction() as tx:
+                if backup is None and (where := tx.find_server(main)) is not None:
+                    existing = tx.get_device(where[0])
+                    if len(existing["servers"]) > 1:
+                        raise RegistrationError(
+                            409, "ALREADY_IN_PAIR",
+                            f"Server {main} is already registered in failover pair {where[0]} "
+                            f"({existing['serverIds'][0]} main, {existing['serverIds'][1]} back-up).", where[0])
+                    created, changed, device_id = False, False, where[0]
+                else:
+                    outcome = register(tx, main, backup, registered_by="device-api", now=iso_now(),
+                                       alias=alias, contact=False)
+                    created, changed, device_id = outcome.created, outcome.changed, outcome.device_id
+                device = tx.get_device(device_id)
+        except RegistrationError as exc:
+            self._event("device_create", hostid=main or _text(ids[0]),
+                        backup_hostid=backup or (_text(ids[1]) if len(ids) == 2 else None), result="error",
+                        code=exc.code, device_id=exc.device_id, changed=False)
+            return error_response(exc.status, exc.code, exc.message)
+        self._event("device_create", hostid=main, backup_hostid=backup, result="ok", code=None,
+                    device_id=device_id, changed=changed)
+        return json_response(201 if created else 200, device,
+                             {"Location": f"/flexnet/operations/devices/{device_id}"})
+
+    def device_delete(self, request: Request, device_id: str) -> Response:
+        with self.store.transaction() as tx:
+            device = tx.delete_device(device_id)
+        if device is None:
+            raise HttpError(404, "NOT_FOUND", f"No device {device_id}.")
+        roles = {s["role"]: s["hostid"] for s in device["servers"]}
+        self._event("device_delete", hostid=roles.get(MAIN), backup_hostid=roles.get(BACKUP), result="ok",
+                    code=None, device_id=device_id, changed=True)
+        log.info("device %s deleted (%s)", device_id, ", ".join(device["serverIds"]))
+        return json_response(200, {"deleted": device_id})
+
+    # -- portal ----------------------------------------------------------------------------------
+
+    def portal_home(self, request: Request) -> Response:
+        return Response(302, b"", "text/plain", {"Location": "/portal/servers"})
+
+    def portal_search(self, request: Request) -> Response:
+        query = (request.param("q") or "").strip()[:200]
+        with self.store.transaction() as tx:
+            devices = tx.list_devices(query=query or None)
+        return Response(200, self.portal.search(query, devices), "text/html; charset=utf-8")
+
+    def portal_view(self, request: Request, device_id: str) -> Response:
+        with self.store.transaction() as tx:
+            device = tx.get_device(device_id)
+        if device is None:
+            raise HttpError(404, "NOT_FOUND", f"There is no server device {device_id}.")
+        return Response(200, self.portal.view(device), "text/html; charset=utf-8")
+
+    # -- lab control -----------------------------------------------------------------------------
+
+    def lab_events(self, request: Request) -> Response:
+        since = request.param("since")
+        try:
+            since_f = float(since) if since not in (None, "") else None
+        except ValueError:
+            raise HttpError(400, "INVALID_REQUEST", "since must be an epoch timestamp.") from None
+        return json_response(200, self.store.events(since_f, request.param("event") or None))
+
+    def lab_faults_get(self, request: Request) -> Response:
+        return json_response(200, self.faults.get())
+
+    def lab_faults_set(self, request: Request) -> Response:
+        body = _want_object(request.json_body())
+        unknown = set(body) - {"mode", "latency", "status", "message"}
+        if unknown:
+            raise HttpError(400, "INVALID_REQUEST", f"Unknown fault fields: {', '.join(sorted(unknown))}.")
+        state = self.faults.set(body.get("mode", "none"), body.get("latency"), body.get("status"),
+                                body.get("message"))
+        log.info("fault injection set: %s", state)
+        return json_response(200, state)
+
+    def _event(self, event: str, **fields: Any) -> None:
+        try:
+            self.store.record_event(event=event, **fields)
+        except Exception:  # noqa: BLE001 - an event that cannot be stored must not fail the request
+            log.exception("could not record event %s", event)
+
+
+def _text(value: Any) -> str | None:
+    """A raw request value as text for the event list (None stays None)."""
+    if value is None:
+        return None
+    return value[:200] if isinstance(value, str) else json.dumps(value)[:200]
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
