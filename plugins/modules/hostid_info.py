@@ -1,0 +1,347 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) fnls.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: hostid_info
+short_description: Report the hostids of a FlexNet Embedded local license server
+version_added: "1.0.0"
+author: "fnls.failover maintainers"
+description:
+  - Returns the hostids of the license server on the target host, which one it uses (the selected
+    hostid) and one hostid of each type, normalised to C(<value>/<TYPE>), e.g. C(0A1B2C3D4E5F/ETHERNET).
+  - Asks the running server through its REST API (C(GET /api/1.0/hostids)) when it can; when the server
+    is not running or not ready yet, reads the hostids from the host the way the server derives them,
+    so the hostids of a stopped server are known too.
+  - Reads only; never changes anything.
+options:
+  server_url:
+    description:
+      - Base URL of the license server's REST API.
+    type: str
+    default: http://127.0.0.1:7070
+  source:
+    description:
+      - Where the hostids come from.
+      - V(api) asks the running server and fails when it cannot.
+      - V(host) reads them from the host without asking the server.
+      - V(auto) asks the server and falls back to V(host) when the connection fails (refused,
+        timed out, unreachable) or the server answers 503 (not ready yet). Any other answer
+        (an HTTP error, a body that is not the expected JSON, a certificate problem) fails the module.
+    type: str
+    choices: [auto, api, host]
+    default: auto
+  settings_path:
+    description:
+      - The server's local settings file; in host mode its C(ACTIVE_HOSTID), when set, is the selected hostid.
+      - A missing file means no C(ACTIVE_HOSTID).
+    type: path
+    default: /etc/default/flexnetls-demo
+  net_interface:
+    description:
+      - In host mode, the network interface whose MAC is the ETHERNET hostid.
+      - When not set, the first interface in name order under O(sys_class_net) other than C(lo) whose
+        address is not all zeros.
+    type: str
+  sys_class_net:
+    description:
+      - In host mode, where the network interfaces are listed.
+    type: path
+    default: /sys/class/net
+  machine_id_path:
+    description:
+      - In host mode, the machine id file from which the VM_UUID hostid is made.
+    type: path
+    default: /etc/machine-id
+  validate_certs:
+    description:
+      - Verify the server's TLS certificate when O(server_url) is C(https://).
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A CA certificate bundle to verify the server's certificate with.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for the server's answer.
+    type: int
+    default: 5
+attributes:
+  check_mode:
+    support: full
+    description: Reads only, so it runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Changes nothing, so there is nothing to show.
+  platform:
+    support: full
+    platforms: posix
+notes:
+  - The REST endpoint C(GET /api/1.0/hostids) is the vendor's; its answer is read as a list of
+    C({"type", "value", "selected"}) entries (or an object with such a list under C(hostids)).
+  - Host mode follows C(lab/MODEL.md) section 1, which is modelled. ETHERNET is the MAC of the first
+    interface in name order that is not C(lo) (change it with O(net_interface)); VM_UUID is the machine
+    id of O(machine_id_path) written as an upper-case UUID; the selected hostid is C(ACTIVE_HOSTID) from
+    O(settings_path) when set, else ETHERNET. A server that derives its hostids differently is asked with
+    O(source=api).
+  - Hostids are normalised; ETHERNET values are written as 12 upper-case hex digits without separators.
+seealso:
+  - module: fnls.failover.local_settings
+"""
+
+EXAMPLES = r"""
+- name: Read the hostids of the main server
+  fnls.failover.hostid_info:
+  register: main_hostids
+
+- name: Read the back-up server's hostids from the host, even while the server is stopped
+  fnls.failover.hostid_info:
+    source: host
+    settings_path: /etc/default/flexnetls-demo
+  register: backup_hostids
+
+- name: Name the back-up's hostid of the main's type in the main's settings
+  fnls.failover.local_settings:
+    path: /etc/default/flexnetls-demo
+    settings:
+      BACKUP_SERVER_HOSTID: "{{ backup_hostids.by_type[main_hostids.selected_type] }}"
+
+- name: Ask the server over HTTPS with the site's CA
+  fnls.failover.hostid_info:
+    server_url: https://license.example.com:1443
+    ca_path: /etc/pki/site-ca.pem
+    source: api
+"""
+
+RETURN = r"""
+hostids:
+  description: The hostids, in the order the server or the host gave them.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    type:
+      description: The hostid type, upper case.
+      type: str
+      sample: ETHERNET
+    value:
+      description: The normalised value.
+      type: str
+      sample: 0A1B2C3D4E5F
+    hostid:
+      description: C(<value>/<TYPE>).
+      type: str
+      sample: 0A1B2C3D4E5F/ETHERNET
+    selected:
+      description: Whether the server uses this hostid.
+      type: bool
+      sample: true
+selected:
+  description: The hostid the server uses, C(<value>/<TYPE>); V(null) when no hostid was found.
+  returned: always
+  type: str
+  sample: 0A1B2C3D4E5F/ETHERNET
+selected_type:
+  description: The type of the selected hostid; V(null) when no hostid was found.
+  returned: always
+  type: str
+  sample: ETHERNET
+by_type:
+  description: For each type, the first hostid of that type, C(<value>/<TYPE>).
+  returned: always
+  type: dict
+  sample: {"ETHERNET": "0A1B2C3D4E5F/ETHERNET", "VM_UUID": "4C4C4544-0042-3510-8056-B4C04F4E3732/VM_UUID"}
+source:
+  description: Where the hostids came from, V(api) or V(host).
+  returned: always
+  type: str
+  sample: api
+fallback_reason:
+  description: Why the server was not asked or could not answer when O(source=auto) fell back to the host.
+  returned: when O(source=auto) and the hostids were read from the host
+  type: str
+  sample: "connection refused by http://127.0.0.1:7070"
+"""
+
+import json
+import os
+import socket
+import ssl
+import urllib.error
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible.module_utils.urls import SSLValidationError, open_url
+
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_hostid import (
+    Hostid,
+    HostidError,
+    format_hostid,
+    host_hostids,
+    parse_hostid,
+    select_hostid,
+)
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_settings import SettingsFile
+
+HOSTIDS_ENDPOINT = '/api/1.0/hostids'
+
+
+class ServerDown(Exception):
+    """The server is not running or not ready: host mode may stand in."""
+
+
+class ServerFailed(Exception):
+    """The server answered in a way that host mode must not hide."""
+
+
+def _fetch_api(params):
+    url = params['server_url'].rstrip('/') + HOSTIDS_ENDPOINT
+    try:
+        response = open_url(
+            url,
+            method='GET',
+            headers={'Accept': 'application/json'},
+            timeout=params['timeout'],
+            validate_certs=params['validate_certs'],
+            ca_path=params['ca_path'],
+        )
+        body = response.read()
+    except urllib.error.HTTPError as exc:
+        if exc.code == 503:
+            raise ServerDown('%s answered 503 (not ready)' % url)
+        raise ServerFailed('Asking %s for the hostids, the server answered HTTP %s; check server_url, or use '
+                           'source=host.' % (url, exc.code))
+    except SSLValidationError as exc:
+        raise ServerFailed('Asking %s for the hostids, the TLS certificate could not be verified (%s); set ca_path '
+                           'to the CA that signed it.' % (url, to_native(exc)))
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, ssl.SSLError):
+            raise ServerFailed('Asking %s for the hostids, the TLS connection failed (%s); set ca_path to the CA '
+                               'that signed the certificate.' % (url, to_native(reason)))
+        if isinstance(reason, ConnectionRefusedError):
+            raise ServerDown('connection refused by %s' % params['server_url'])
+        if isinstance(reason, (socket.timeout, TimeoutError)):
+            raise ServerDown('no answer from %s within %s s' % (params['server_url'], params['timeout']))
+        raise ServerDown('cannot connect to %s (%s)' % (params['server_url'], to_native(reason)))
+    except (socket.timeout, TimeoutError):
+        raise ServerDown('no answer from %s within %s s' % (params['server_url'], params['timeout']))
+    except (ConnectionError, OSError) as exc:
+        raise ServerDown('cannot connect to %s (%s)' % (params['server_url'], to_native(exc)))
+
+    try:
+        data = json.loads(to_text(body, errors='surrogate_or_strict'))
+    except ValueError:
+        raise ServerFailed('Asking %s for the hostids, the answer was not JSON; check that server_url points at '
+                           'the license server.' % url)
+    if isinstance(data, dict) and isinstance(data.get('hostids'), list):
+        data = data['hostids']
+    if not isinstance(data, list) or not all(
+            isinstance(item, dict) and item.get('type') and item.get('value') is not None for item in data):
+        raise ServerFailed('Asking %s for the hostids, the answer was not a list of {type, value} entries; '
+                           'check that server_url points at the license server.' % url)
+    entries = []
+    for item in data:
+        htype = to_text(item['type']).upper()
+        value = to_text(item['value'])
+        try:
+            hostid = parse_hostid('%s/%s' % (value, htype))
+        except HostidError:
+            # A type or form this collection does not know: report it as the server wrote it.
+            hostid = Hostid(value, htype)
+        entries.append((hostid, bool(item.get('selected'))))
+    if entries and not any(selected for _hostid, selected in entries):
+        # Nothing marked: the server's own rule (ETHERNET, else the first one).
+        chosen = select_hostid([hostid for hostid, _selected in entries])
+        entries = [(hostid, hostid == chosen) for hostid, _selected in entries]
+    return entries
+
+
+def _read_active_hostid(module, settings_path):
+    if not os.path.exists(settings_path):
+        return None
+    try:
+        with open(settings_path, 'rb') as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='Reading ACTIVE_HOSTID from %s failed (%s); run the task with become: true or set '
+                             'settings_path.' % (settings_path, to_native(exc.strerror or exc)))
+    return SettingsFile.from_bytes(data).get('ACTIVE_HOSTID') or None
+
+
+def _from_host(module, params):
+    hostids = host_hostids(
+        sys_class_net=params['sys_class_net'],
+        machine_id_path=params['machine_id_path'],
+        net_interface=params['net_interface'],
+    )
+    active = _read_active_hostid(module, params['settings_path'])
+    try:
+        chosen = select_hostid(hostids, active)
+    except HostidError as exc:
+        module.fail_json(msg='Reading the hostids from the host, the ACTIVE_HOSTID in %s is not usable: %s'
+                             % (params['settings_path'], to_native(exc)))
+    return [(hostid, hostid == chosen) for hostid in hostids]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            server_url=dict(type='str', default='http://127.0.0.1:7070'),
+            source=dict(type='str', default='auto', choices=['auto', 'api', 'host']),
+            settings_path=dict(type='path', default='/etc/default/flexnetls-demo'),
+            net_interface=dict(type='str'),
+            sys_class_net=dict(type='path', default='/sys/class/net'),
+            machine_id_path=dict(type='path', default='/etc/machine-id'),
+            validate_certs=dict(type='bool', default=True),
+            ca_path=dict(type='path'),
+            timeout=dict(type='int', default=5),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    result = dict(changed=False)
+
+    entries = None
+    if params['source'] in ('auto', 'api'):
+        try:
+            entries = _fetch_api(params)
+            result['source'] = 'api'
+        except ServerFailed as exc:
+            module.fail_json(msg=to_native(exc), **result)
+        except ServerDown as exc:
+            if params['source'] == 'api':
+                module.fail_json(msg='Asking the license server for its hostids, %s; start the server or use '
+                                     'source=host or source=auto.' % to_native(exc), **result)
+            result['fallback_reason'] = to_native(exc)
+    if entries is None:
+        entries = _from_host(module, params)
+        result['source'] = 'host'
+
+    hostids = []
+    by_type = {}
+    selected = None
+    for hostid, is_selected in entries:
+        text = format_hostid(hostid)
+        hostids.append(dict(type=hostid.type, value=hostid.value, hostid=text, selected=is_selected))
+        by_type.setdefault(hostid.type, text)
+        if is_selected and selected is None:
+            selected = hostid
+    result.update(
+        hostids=hostids,
+        selected=format_hostid(selected) if selected else None,
+        selected_type=selected.type if selected else None,
+        by_type=by_type,
+    )
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
