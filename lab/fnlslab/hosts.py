@@ -1,0 +1,1040 @@
+"""The lab's hosts: license-server hosts built from Linux namespaces, and the back office beside them.
+
+Every host is a network namespace (own NIC ``eth0`` with its own MAC, plugged into a bridge in the
+switch namespace), a private mount/UTS/PID namespace with an overlayfs root over one shared Debian
+rootfs, and a small PID 1 (``hostinit.py``) that runs sshd. The controller reaches each host with
+real SSH through ``ProxyCommand="ip netns exec <host> nc %h %p"``. Addresses of the lab network
+(198.18.0.0/16) exist only inside these namespaces; the back office also listens on 127.0.0.1.
+
+Python API::
+
+    lab = Lab.up(pairs=2, dir="/run/fnls-lab")     # or Lab.load("/run/fnls-lab")
+    lab.hosts                                      # [Host, ...]
+    lab.run("fnls-p01-main", ["service", "flexnetls-demo", "start"])
+    lab.host_root("fnls-p01-main")                 # upper dir: files the host wrote
+    lab.events()                                   # hosts' events.jsonl + back office events
+    lab.down()
+"""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import contextlib
+import datetime as _dt
+import hashlib
+import json
+import os
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+DEFAULT_DIR = "/run/fnls-lab"
+DEFAULT_CACHE = "/var/cache/fnls-lab"
+ROOTFS_NAME = "rootfs-bookworm"
+SUITE = "bookworm"
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+
+SWITCH_NS = "fnlslab-sw"
+BRIDGE = "br0"
+FNO_NS = "fnlslab-fno"
+FNO_ADDR = "198.18.0.2"
+NET_CIDR = "198.18.0.0/16"
+NET_PREFIX = 16
+NS_PREFIXES = ("fnls-", "fnlslab-")
+SERVER_PORT = 7070
+MAX_PAIRS = 250
+ADMIN_USER = "admin"
+BO_USER = "admin"
+
+HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+INIT_PATH = "usr/sbin/fnlslab-init"   # /sbin is a symlink to usr/sbin in the base rootfs
+
+
+class LabError(RuntimeError):
+    """A lab operation could not be done; the message says why and what to do."""
+
+
+# ---------------------------------------------------------------------------------------------
+# utilities
+
+def _run(argv, check=True, input=None, timeout=60):
+    proc = subprocess.run(argv, input=input, capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise LabError("command failed (%d): %s\n%s" % (proc.returncode, shlex.join(argv),
+                                                        (proc.stderr or proc.stdout).strip()))
+    return proc
+
+
+def _now_iso():
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _password(n=24):
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def _write(path, text, mode=0o644):
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def _secret_file(path, n=24):
+    """Read a generated secret, creating it (mode 0600) the first time."""
+    path = Path(path)
+    if not path.exists():
+        _write(path, _password(n) + "\n", 0o600)
+    return path.read_text().strip()
+
+
+def _pid_alive(pid):
+    """True when pid runs (a zombie counts as gone)."""
+    if not pid:
+        return False
+    try:
+        with open("/proc/%d/stat" % pid) as fh:
+            stat = fh.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2:][:1] not in ("Z", "X")
+
+
+def _cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _reap(pid):
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _kill(pid, sig):
+    try:
+        os.kill(pid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def _wait_gone(pids, timeout):
+    deadline = time.monotonic() + timeout
+    pids = [p for p in pids if p]
+    while True:
+        for p in pids:
+            _reap(p)
+        left = [p for p in pids if _pid_alive(p)]
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.05)
+
+
+def netns_list():
+    proc = _run(["ip", "netns", "list"], check=False)
+    return [line.split()[0] for line in proc.stdout.splitlines() if line.strip()]
+
+
+def netns_pids(ns):
+    proc = _run(["ip", "netns", "pids", ns], check=False)
+    return [int(x) for x in proc.stdout.split() if x.isdigit()]
+
+
+def _port_free(host, port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _parse_ts(value):
+    """Event time as epoch seconds: accepts epoch numbers and ISO 8601 strings."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and value:
+        try:
+            return float(value)
+        except ValueError:
+            pass
+        try:
+            ts = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if ts.tzinfo is None:
+                ts = ts.replace(tzinfo=_dt.timezone.utc)
+            return ts.timestamp()
+        except ValueError:
+            pass
+    return 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# base rootfs
+
+def debian_mirror():
+    """FNLS_LAB_MIRROR, else the first mirror apt uses on this machine, else deb.debian.org."""
+    env = os.environ.get("FNLS_LAB_MIRROR")
+    if env:
+        return env
+    sources = Path("/etc/apt/sources.list.d/debian.sources")
+    if sources.exists():
+        for line in sources.read_text().splitlines():
+            if line.strip().lower().startswith("uris:"):
+                uris = line.split(":", 1)[1].split()
+                if uris:
+                    return uris[0]
+    legacy = Path("/etc/apt/sources.list")
+    if legacy.exists():
+        for line in legacy.read_text().splitlines():
+            parts = line.split()
+            if parts[:1] == ["deb"]:
+                rest = parts[1:]
+                if rest and rest[0].startswith("["):
+                    while rest and not rest[0].endswith("]"):
+                        rest = rest[1:]
+                    rest = rest[1:]
+                if rest:
+                    return rest[0]
+    return DEFAULT_MIRROR
+
+
+def rootfs_ready(path):
+    path = Path(path)
+    return (path / "usr/sbin/sshd").exists() and (path / "usr/bin/python3").exists()
+
+
+def ensure_rootfs(cache=DEFAULT_CACHE, mirror=None, log=None):
+    """Build ``<cache>/rootfs-bookworm`` with debootstrap unless it is there; return its path."""
+    cache = Path(cache)
+    target = cache / ROOTFS_NAME
+    if rootfs_ready(target):
+        return target
+    if os.geteuid() != 0:
+        raise LabError("building the base rootfs needs root (debootstrap)")
+    if not shutil.which("debootstrap"):
+        raise LabError("debootstrap is not installed (apt-get install debootstrap)")
+    cache.mkdir(parents=True, exist_ok=True)
+    mirror = mirror or debian_mirror()
+    tmp = cache / ("%s.tmp-%d" % (ROOTFS_NAME, os.getpid()))
+    shutil.rmtree(tmp, ignore_errors=True)
+    if log:
+        log("debootstrap %s from %s into %s (one to three minutes)" % (SUITE, mirror, target))
+    try:
+        _run(["debootstrap", "--variant=minbase", "--include=python3,openssh-server",
+              SUITE, str(tmp), mirror], timeout=1800)
+        for key in (tmp / "etc/ssh").glob("ssh_host_*"):
+            key.unlink()
+        for pattern in ("var/cache/apt/archives/*.deb", "var/cache/apt/*.bin", "var/lib/apt/lists/*"):
+            for p in tmp.glob(pattern):
+                if p.is_file() or p.is_symlink():
+                    p.unlink()
+        if target.exists():
+            shutil.rmtree(target)
+        os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+# ---------------------------------------------------------------------------------------------
+# hosts
+
+@dataclass
+class Host:
+    name: str
+    pair: str
+    role: str                 # main | backup
+    addr: str
+    netns: str
+    mac: str                  # aa:bb:cc:dd:ee:ff
+    machine_id: str
+    veth_peer: str            # the other end of eth0, in the switch namespace
+    dir: str                  # <lab dir>/hosts/<name>
+    pid: int = 0              # the unshare process (root pid namespace)
+    init_pid: int = 0         # the host's PID 1, seen from the root pid namespace
+    server_url: str = ""
+
+    @property
+    def upper(self) -> Path:
+        return Path(self.dir) / "upper"
+
+    @property
+    def work(self) -> Path:
+        return Path(self.dir) / "work"
+
+    @property
+    def root(self) -> Path:
+        return Path(self.dir) / "root"
+
+    @property
+    def console(self) -> Path:
+        return Path(self.dir) / "console.log"
+
+    @property
+    def hostid(self) -> str:
+        return self.mac.replace(":", "").upper() + "/ETHERNET"
+
+
+def host_name(pair_index, role):
+    return "fnls-p%02d-%s" % (pair_index, role)
+
+
+def _derive(seed, *parts, n=32):
+    return hashlib.sha256(("%s|%s" % (seed, "|".join(parts))).encode()).hexdigest()[:n]
+
+
+def _mac(seed, name):
+    raw = bytearray(bytes.fromhex(_derive(seed, "mac", name, n=12)))
+    raw[0] = (raw[0] & 0xFC) | 0x02          # unicast, locally administered
+    return ":".join("%02x" % b for b in raw)
+
+
+def _mkdirs_like(upper, lower, rel, mode=0o755):
+    """Create upper/rel, each component with the mode/owner of the same dir in the lower layer.
+
+    overlayfs shows a directory that exists in the upper layer with the upper's attributes, so a
+    directory created here with another mode would change the host's /etc, /root, ... .
+    """
+    cur_u, cur_l = Path(upper), Path(lower)
+    for part in Path(rel).parts:
+        cur_u, cur_l = cur_u / part, cur_l / part
+        if cur_l.is_symlink():
+            raise LabError("%s is a symlink in the base rootfs; write to its target" % cur_l)
+        if not cur_u.exists():
+            cur_u.mkdir()
+            if cur_l.is_dir():
+                st = cur_l.stat()
+                os.chmod(cur_u, st.st_mode & 0o7777)
+                os.chown(cur_u, st.st_uid, st.st_gid)
+            else:
+                os.chmod(cur_u, mode)
+    return cur_u
+
+
+def _start_script(host: Host, lower: Path):
+    r = shlex.quote(str(host.root))
+    for p in (lower, host.upper, host.work):
+        if any(c in str(p) for c in ",:\\ "):
+            raise LabError("overlay paths may not contain , : \\ or blanks: %s" % p)
+    opts = "lowerdir=%s,upperdir=%s,workdir=%s" % (lower, host.upper, host.work)
+    return "\n".join([
+        "R=%s" % r,
+        "mount -t overlay overlay -o %s \"$R\"" % shlex.quote(opts),
+        'mount -t proc proc "$R/proc"',
+        'mount -t sysfs sysfs "$R/sys"',
+        'mount --rbind /dev "$R/dev"',
+        'mount -t tmpfs -o mode=0755 tmpfs "$R/run"',
+        'mkdir -p "$R/run/sshd" "$R/run/lock"',
+        "hostname %s" % shlex.quote(host.name),
+        'chroot "$R" id -u flexnetls >/dev/null 2>&1 || chroot "$R" useradd --system --user-group '
+        '--no-create-home --home-dir /var/opt/flexnetls --shell /usr/sbin/nologin flexnetls',
+        '[ -e "$R/etc/ssh/ssh_host_ed25519_key" ] || chroot "$R" ssh-keygen -A',
+        'exec chroot "$R" /usr/bin/python3 /%s' % INIT_PATH,
+    ])
+
+
+# ---------------------------------------------------------------------------------------------
+# the lab
+
+class Lab:
+    """A running (or stopped) lab described by ``<dir>/lab.json``."""
+
+    def __init__(self, dir, data):
+        self.dir = Path(dir)
+        self.data = data
+        self.hosts = [Host(**h) for h in data.get("hosts", [])]
+        self._procs = {}
+
+    # -- paths and descriptors ------------------------------------------------------------------
+    @property
+    def json_path(self):
+        return self.dir / "lab.json"
+
+    @property
+    def inventory(self):
+        return self.dir / "inventory.yml"
+
+    @property
+    def key(self):
+        return self.dir / "id_ed25519"
+
+    @property
+    def producer(self):
+        return self.data.get("producer", "demo")
+
+    @property
+    def bo(self):
+        return self.data.get("backoffice", {})
+
+    @property
+    def bo_password(self):
+        return Path(self.bo["password_file"]).read_text().strip()
+
+    @property
+    def admin_password(self):
+        return Path(self.data["admin"]["password_file"]).read_text().strip()
+
+    def host(self, name) -> Host:
+        for h in self.hosts:
+            if name in (h.name, h.name[len("fnls-"):], h.addr):
+                return h
+        raise LabError("no host %r in the lab at %s (hosts: %s)"
+                       % (name, self.dir, ", ".join(h.name for h in self.hosts)))
+
+    def host_root(self, name) -> Path:
+        """The host's overlay upper dir: every file the host created or changed, as a path here."""
+        return self.host(name).upper
+
+    def pairs(self):
+        out = {}
+        for h in self.hosts:
+            out.setdefault(h.pair, {})[h.role] = h
+        return out
+
+    def save(self):
+        self.data["hosts"] = [asdict(h) for h in self.hosts]
+        _write(self.json_path, json.dumps(self.data, indent=2) + "\n", 0o644)
+
+    @classmethod
+    def load(cls, dir=DEFAULT_DIR):
+        dir = Path(dir)
+        path = dir / "lab.json"
+        if not path.exists():
+            raise LabError("no lab in %s (no lab.json); start one with `fnlslab up`" % dir)
+        return cls(dir, json.loads(path.read_text()))
+
+    # -- state ----------------------------------------------------------------------------------
+    def running(self):
+        """True when any part of this lab is alive."""
+        if self.data.get("state") != "up":
+            return False
+        if any(_pid_alive(h.pid) for h in self.hosts) or _pid_alive(self.bo.get("pid", 0)):
+            return True
+        names = set(netns_list())
+        return any(h.netns in names for h in self.hosts)
+
+    def status(self):
+        names = set(netns_list())
+        hosts = []
+        for h in self.hosts:
+            hosts.append({"name": h.name, "addr": h.addr, "mac": h.mac, "pair": h.pair,
+                          "role": h.role, "running": _pid_alive(h.pid) and h.netns in names,
+                          "ssh": self._ssh_open(h) if h.netns in names else False})
+        bo_pid = self.bo.get("pid", 0)
+        return {"dir": str(self.dir), "state": self.data.get("state"),
+                "hosts": hosts,
+                "backoffice": {"pid": bo_pid, "running": _pid_alive(bo_pid),
+                               "answers": self._bo_answers(), "url": self.bo.get("url_local")}}
+
+    # -- bring up -------------------------------------------------------------------------------
+    @classmethod
+    def up(cls, pairs, dir=DEFAULT_DIR, producer="demo", startup_delay=3.0, bo_port=8888,
+           cache=DEFAULT_CACHE, rootfs=None, replace=False, timeout=90.0, log=None):
+        """Create the lab: namespaces, hosts (sshd running, server installed not started), back office."""
+        t0 = time.monotonic()
+        log = log or (lambda msg: None)
+        if os.geteuid() != 0:
+            raise LabError("the lab needs root (network namespaces, mounts)")
+        if not 1 <= int(pairs) <= MAX_PAIRS:
+            raise LabError("--pairs must be 1..%d" % MAX_PAIRS)
+        pairs = int(pairs)
+        for tool in ("ip", "unshare", "nsenter", "nc", "ssh", "ssh-keygen", "chroot"):
+            if not shutil.which(tool):
+                raise LabError("%s is not installed (iproute2, util-linux, netcat-openbsd, "
+                               "openssh-client, coreutils are needed)" % tool)
+        dir = Path(dir).absolute()
+        existing = None
+        if (dir / "lab.json").exists():
+            existing = cls.load(dir)
+        if existing and existing.running():
+            if not replace:
+                raise LabError("a lab is already running in %s (%d hosts); run `fnlslab down --dir %s` "
+                               "first or pass --replace" % (dir, len(existing.hosts), dir))
+            log("replacing the running lab in %s" % dir)
+            existing.down()
+        stray = [n for n in netns_list() if n.startswith(NS_PREFIXES)]
+        others = [d for d in running_lab_dirs() if d != dir]
+        if stray or others:
+            if not replace:
+                where = ("the lab in %s" % ", ".join(map(str, others))) if others else \
+                    "namespaces %s%s" % (", ".join(stray[:4]), ", ..." if len(stray) > 4 else "")
+                raise LabError("another lab runs on this machine (%s); lab namespace names are "
+                               "machine-wide: run `fnlslab down --dir %s` or pass --replace"
+                               % (where, others[0] if others else "<its dir>"))
+            for other in others:
+                log("taking down the lab in %s" % other)
+                down_dir(other, log=log)
+            cleanup_strays(log=log)
+        if not _port_free("127.0.0.1", bo_port):
+            raise LabError("127.0.0.1:%d is in use; choose another --bo-port" % bo_port)
+        lower = Path(rootfs) if rootfs else ensure_rootfs(cache, log=log)
+        if not rootfs_ready(lower):
+            raise LabError("%s is not a usable base rootfs (needs usr/sbin/sshd and usr/bin/python3); "
+                           "run `fnlslab rootfs`" % lower)
+        try:
+            from fnlslab.install import install_server
+        except ImportError as exc:
+            raise LabError("fnlslab.install is not available: %s" % exc) from exc
+
+        dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(dir, 0o755)
+        shutil.rmtree(dir / "hosts", ignore_errors=True)
+        seed = _secret_file(dir / "lab.seed", 32)
+        bo_pw_file, admin_pw_file = dir / "backoffice.password", dir / "admin.password"
+        _secret_file(bo_pw_file)
+        admin_pw = _secret_file(admin_pw_file)
+        key = dir / "id_ed25519"
+        if not key.exists():
+            _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "fnls-lab", "-f", str(key)])
+        pubkey = (dir / "id_ed25519.pub").read_text()
+
+        bo_local = "http://127.0.0.1:%d" % bo_port
+        bo_hosts = "http://%s:%d" % (FNO_ADDR, bo_port)
+        data = {
+            "version": 1,
+            "state": "starting",
+            "dir": str(dir),
+            "created_at": _now_iso(),
+            "producer": producer,
+            "server_port": SERVER_PORT,
+            "startup_delay": float(startup_delay),
+            "rootfs": str(lower),
+            "network": {"cidr": NET_CIDR, "switch_netns": SWITCH_NS, "bridge": BRIDGE},
+            "backoffice": {
+                "netns": FNO_NS, "addr": FNO_ADDR, "port": bo_port, "pid": 0,
+                "url_local": bo_local, "url_hosts": bo_hosts,
+                "deviceservices_url": bo_hosts + "/flexnet/deviceservices",
+                "portal_url": bo_local + "/portal/",
+                "user": BO_USER, "password_file": str(bo_pw_file),
+                "db": str(dir / "backoffice.sqlite"), "log": str(dir / "backoffice.log"),
+                "pid_file": str(dir / "backoffice.pid"),
+            },
+            "admin": {"user": ADMIN_USER, "password_file": str(admin_pw_file)},
+            "ssh": {"user": "root", "key": str(key), "control_path": str(dir / "cp-%C")},
+            "inventory": str(dir / "inventory.yml"),
+            "hosts": [],
+        }
+        hosts = []
+        for i in range(1, pairs + 1):
+            for j, role in ((1, "main"), (2, "backup")):
+                name = host_name(i, role)
+                hosts.append(Host(
+                    name=name, pair="p%02d" % i, role=role, addr="198.18.%d.%d" % (i, j),
+                    netns=name, mac=_mac(seed, name), machine_id=_derive(seed, "machine-id", name),
+                    veth_peer="v%02d%s" % (i, role[0]) if i < 100 else "v%d%s" % (i, role[0]),
+                    dir=str(dir / "hosts" / name), server_url="http://198.18.%d.%d:%d"
+                    % (i, j, SERVER_PORT)))
+        lab = cls(dir, data)
+        lab.hosts = hosts
+        lab.save()
+        try:
+            phases = {}
+            mark = time.monotonic()
+
+            def phase(name):
+                nonlocal mark
+                now = time.monotonic()
+                phases[name] = round(now - mark, 2)
+                mark = now
+
+            log("network: %s (bridge), %s (back office), %d host namespaces" % (SWITCH_NS, FNO_NS, len(hosts)))
+            _run(["ip", "netns", "add", SWITCH_NS])
+            _run(["ip", "-n", SWITCH_NS, "link", "add", BRIDGE, "type", "bridge"])
+            _run(["ip", "-n", SWITCH_NS, "link", "set", BRIDGE, "up"])
+            lab._plug(FNO_NS, "vfno", FNO_ADDR, None)
+            workers = min(16, max(4, len(hosts)))
+            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+                list(pool.map(lambda h: lab._plug(h.netns, h.veth_peer, h.addr, h.mac), hosts))
+                phase("network")
+                etc_hosts = lab._etc_hosts()
+                init_src = Path(__file__).with_name("hostinit.py").read_text()
+                list(pool.map(lambda h: lab._prepare(h, lower, etc_hosts, pubkey, init_src,
+                                                     install_server, admin_pw, bo_port), hosts))
+                phase("files")
+            log("starting %d hosts" % len(hosts))
+            for h in hosts:
+                lab._start(h, lower)
+            lab._start_backoffice()
+            lab.data["state"] = "up"
+            lab.save()
+            phase("start")
+            lab._wait_ready(timeout)
+            phase("ready")
+            lab._write_inventory()
+            lab.data["up_seconds"] = round(time.monotonic() - t0, 2)
+            lab.data["up_phases"] = phases
+            lab.save()
+        except BaseException:
+            log("start-up failed; taking the lab down again")
+            lab.data["state"] = "up"
+            with contextlib.suppress(Exception):
+                lab.down()
+            raise
+        log("lab up in %.1f s (%s): %d hosts, inventory %s"
+            % (time.monotonic() - t0, ", ".join("%s %.1f s" % kv for kv in lab.data["up_phases"].items()),
+               len(hosts), lab.inventory))
+        return lab
+
+    def _plug(self, ns, peer, addr, mac):
+        _run(["ip", "netns", "add", ns])
+        _run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        _run(["ip", "link", "add", "eth0", "netns", ns, "type", "veth", "peer", "name", peer,
+              "netns", SWITCH_NS])
+        _run(["ip", "-n", SWITCH_NS, "link", "set", peer, "master", BRIDGE, "up"])
+        if mac:
+            _run(["ip", "-n", ns, "link", "set", "eth0", "address", mac])
+        _run(["ip", "-n", ns, "addr", "add", "%s/%d" % (addr, NET_PREFIX), "dev", "eth0"])
+        _run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+        # on-link default route: Ansible's default_ipv4 fact is filled; there is no gateway
+        _run(["ip", "-n", ns, "route", "add", "default", "dev", "eth0"])
+
+    def _etc_hosts(self):
+        lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback",
+                 "ff02::1\tip6-allnodes", "ff02::2\tip6-allrouters", "",
+                 "# fnls lab", "%s\tfno" % FNO_ADDR]
+        lines += ["%s\t%s" % (h.addr, h.name) for h in self.hosts]
+        return "\n".join(lines) + "\n"
+
+    def _prepare(self, h: Host, lower, etc_hosts, pubkey, init_src, install_server, admin_pw, bo_port):
+        for d in (h.upper, h.work, h.root):
+            d.mkdir(parents=True, exist_ok=True)
+        os.chmod(h.upper, 0o755)
+        up = h.upper
+        for rel in ("etc/ssh/sshd_config.d", "etc/init.d", "etc/default", "root", "opt",
+                    "var/opt", "usr/sbin"):
+            _mkdirs_like(up, lower, rel)
+        _write(up / "etc/hostname", h.name + "\n")
+        _write(up / "etc/hosts", etc_hosts)
+        _write(up / "etc/machine-id", h.machine_id + "\n", 0o444)
+        ssh_dir = _mkdirs_like(up, lower, "root/.ssh", 0o700)
+        os.chmod(ssh_dir, 0o700)
+        _write(ssh_dir / "authorized_keys", pubkey, 0o600)
+        _write(up / INIT_PATH, init_src, 0o755)
+        # ed25519 and ecdsa host keys only: RSA key generation is slow when 50 hosts start at once
+        for kind in ("ed25519", "ecdsa"):
+            keyfile = up / ("etc/ssh/ssh_host_%s_key" % kind)
+            if not keyfile.exists():
+                _run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", "root@" + h.name, "-f", str(keyfile)])
+        _write(up / "etc/ssh/sshd_config.d/fnls-lab.conf",
+               "# fnls lab host\nPermitRootLogin prohibit-password\nUseDNS no\n"
+               "HostKey /etc/ssh/ssh_host_ed25519_key\nHostKey /etc/ssh/ssh_host_ecdsa_key\n")
+        install_server(str(up), producer=self.producer,
+                       backoffice_url="http://%s:%d/flexnet/deviceservices" % (FNO_ADDR, bo_port),
+                       admin_password=admin_pw, admin_user=ADMIN_USER,
+                       lab={"startup_delay": float(self.data["startup_delay"])}, port=SERVER_PORT)
+
+    def _start(self, h: Host, lower):
+        argv = ["ip", "netns", "exec", h.netns, "unshare", "--mount", "--uts", "--pid", "--fork",
+                "--kill-child", "--propagation", "private", "sh", "-ec", _start_script(h, lower)]
+        with open(h.console, "ab") as out:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True, env={"PATH": HOST_PATH, "LANG": "C.UTF-8"})
+        self._procs[proc.pid] = proc
+        h.pid = proc.pid
+
+    def _start_backoffice(self):
+        bo = self.bo
+        argv = [sys.executable, "-m", "fnlslab.backoffice", "--db", bo["db"],
+                "--listen", "127.0.0.1:%d" % bo["port"],
+                "--listen-netns", "%s:%s:%d" % (FNO_NS, FNO_ADDR, bo["port"]),
+                "--user", bo["user"], "--password-file", bo["password_file"],
+                "--pid-file", bo["pid_file"], "--log-file", bo["log"]]
+        with open(self.dir / "backoffice.out", "ab") as out:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True, cwd="/")
+        self._procs[proc.pid] = proc
+        bo["pid"] = proc.pid
+
+    def _init_pid(self, h: Host):
+        try:
+            children = Path("/proc/%d/task/%d/children" % (h.pid, h.pid)).read_text().split()
+        except OSError:
+            return 0
+        return int(children[0]) if children else 0
+
+    def _ssh_open(self, h: Host):
+        return _run(["ip", "netns", "exec", h.netns, "nc", "-z", "-w", "1", h.addr, "22"],
+                    check=False, timeout=10).returncode == 0
+
+    def _bo_answers(self):
+        try:
+            self._bo_request("GET", "/lab/faults", timeout=2)
+            return True
+        except urllib.error.HTTPError:
+            return True
+        except (OSError, ValueError, KeyError):
+            return False
+
+    def _wait_ready(self, timeout):
+        deadline = time.monotonic() + timeout
+        bo_pid = self.bo["pid"]
+
+        def one(h):
+            while time.monotonic() < deadline:
+                if not _pid_alive(h.pid):
+                    raise LabError("host %s exited during start-up; see %s:\n%s"
+                                   % (h.name, h.console, _tail(h.console)))
+                if not h.init_pid:
+                    h.init_pid = self._init_pid(h)
+                if self._ssh_open(h):
+                    h.init_pid = h.init_pid or self._init_pid(h)
+                    return
+                time.sleep(0.2)
+            raise LabError("sshd of %s did not answer within %.0f s; see %s" % (h.name, timeout, h.console))
+
+        with concurrent.futures.ThreadPoolExecutor(min(16, len(self.hosts))) as pool:
+            futs = [pool.submit(one, h) for h in self.hosts]
+            while time.monotonic() < deadline and not self._bo_answers():
+                if not _pid_alive(bo_pid):
+                    raise LabError("the back office exited during start-up; see %s and %s:\n%s"
+                                   % (self.bo["log"], self.dir / "backoffice.out",
+                                      _tail(self.dir / "backoffice.out")))
+                time.sleep(0.2)
+            if not self._bo_answers():
+                raise LabError("the back office did not answer on %s within %.0f s"
+                               % (self.bo["url_local"], timeout))
+            for f in futs:
+                f.result()
+
+    def _write_inventory(self):
+        import yaml
+        hosts = {}
+        for h in self.hosts:
+            hosts[h.name] = {
+                "ansible_host": h.addr,
+                "failover_pair_name": h.pair,
+                "failover_pair_role": h.role,
+                "ansible_ssh_common_args": self.ssh_common_args(h),
+            }
+        doc = {"all": {"children": {"fnls_servers": {
+            "hosts": hosts,
+            "vars": {
+                "ansible_user": "root",
+                "ansible_ssh_private_key_file": str(self.key),
+                "ansible_python_interpreter": "/usr/bin/python3",
+                "failover_pair_producer": self.producer,
+                "failover_pair_backoffice_url": self.bo["url_hosts"],
+                "failover_pair_backoffice_user": self.bo["user"],
+                "failover_pair_backoffice_password": self.bo_password,
+                "failover_pair_admin_password": self.admin_password,
+                "failover_pair_portal_url": self.bo["portal_url"],
+            }}}}}
+        header = ("# Inventory of the fnls lab in %s, written by `fnlslab up` at %s.\n"
+                  "# A lab: the hosts are namespaces on this machine, reached with ssh through\n"
+                  "# `ip netns exec`; the passwords below were generated for this lab only.\n"
+                  % (self.dir, _now_iso()))
+        _write(self.inventory, header + yaml.safe_dump(doc, sort_keys=False, width=1000), 0o600)
+
+    # -- one host down and up again --------------------------------------------------------------
+    def stop_host(self, name, unplug=True):
+        """Power a host off: every process of it ends; with unplug its cable is pulled too, so
+        the others see timeouts rather than refused connections. Its files stay."""
+        h = self.host(name)
+        if h.pid and _pid_alive(h.pid) and "unshare" in _cmdline(h.pid):
+            _kill(h.pid, signal.SIGKILL)
+        _wait_gone([h.pid, h.init_pid], 5)
+        for _ in range(50):
+            pids = netns_pids(h.netns)
+            if not pids:
+                break
+            for p in pids:
+                _kill(p, signal.SIGKILL)
+            _wait_gone(pids, 0.5)
+        if unplug:
+            _run(["ip", "-n", SWITCH_NS, "link", "set", h.veth_peer, "down"], check=False)
+        h.pid = h.init_pid = 0
+        self.save()
+
+    def start_host(self, name, timeout=60.0):
+        """Boot a stopped host again (same files; init runs the services linked in /etc/rc2.d)."""
+        h = self.host(name)
+        if h.pid and _pid_alive(h.pid):
+            raise LabError("host %s is running" % h.name)
+        _run(["ip", "-n", SWITCH_NS, "link", "set", h.veth_peer, "up"])
+        self._start(h, Path(self.data["rootfs"]))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not _pid_alive(h.pid):
+                raise LabError("host %s exited during start-up; see %s:\n%s" % (h.name, h.console, _tail(h.console)))
+            h.init_pid = h.init_pid or self._init_pid(h)
+            if h.init_pid and self._ssh_open(h):
+                self.save()
+                return h
+            time.sleep(0.2)
+        raise LabError("sshd of %s did not answer within %.0f s" % (h.name, timeout))
+
+    def restart_host(self, name, timeout=60.0):
+        self.stop_host(name, unplug=False)
+        return self.start_host(name, timeout=timeout)
+
+    # -- talking to hosts -----------------------------------------------------------------------
+    def ssh_common_args(self, h: Host):
+        return ('-o ProxyCommand="ip netns exec %s nc %%h %%p" -o StrictHostKeyChecking=no '
+                '-o UserKnownHostsFile=/dev/null -o ControlMaster=auto -o ControlPersist=60s '
+                '-o ControlPath=%s/cp-%%C' % (h.netns, self.dir))
+
+    def ssh_argv(self, host, *, tty=False):
+        """argv of an ssh client logged in as root on the host (no connection sharing)."""
+        h = self.host(host) if isinstance(host, str) else host
+        argv = ["ssh", "-i", str(self.key), "-o", "ProxyCommand=ip netns exec %s nc %%h %%p" % h.netns,
+                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10"]
+        argv += ["-t"] if tty else ["-o", "BatchMode=yes"]
+        return argv + ["root@" + h.addr]
+
+    def run(self, host, argv, *, via="nsenter", input=None, timeout=60, check=False):
+        """Run argv inside the host; returns CompletedProcess (text, captured stdout/stderr).
+
+        via="nsenter" enters the host's namespaces and root directly (no sshd involved);
+        via="ssh" logs in over the lab network as Ansible does.
+        """
+        h = self.host(host) if isinstance(host, str) else host
+        if isinstance(argv, str):
+            argv = ["sh", "-c", argv]
+        if via == "ssh":
+            full = self.ssh_argv(h) + [shlex.join(argv)]
+        elif via == "nsenter":
+            pid = h.init_pid or self._init_pid(h)
+            if not pid or not _pid_alive(pid):
+                raise LabError("host %s is not running" % h.name)
+            full = ["nsenter", "-t", str(pid), "-m", "-u", "-n", "-p", "-r", "-w", "--",
+                    "/usr/bin/env", "-i", "PATH=" + HOST_PATH, "HOME=/root", "LANG=C.UTF-8",
+                    "TERM=dumb"] + list(argv)
+        else:
+            raise ValueError("via must be 'nsenter' or 'ssh'")
+        proc = subprocess.run(full, input=input, capture_output=True, text=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise LabError("%s on %s failed (%d): %s" % (shlex.join(argv), h.name, proc.returncode,
+                                                        (proc.stderr or proc.stdout).strip()))
+        return proc
+
+    def netns_run(self, host, argv, *, input=None, timeout=60):
+        """Run a command of this machine inside the host's network namespace only."""
+        h = self.host(host) if isinstance(host, str) else host
+        return subprocess.run(["ip", "netns", "exec", h.netns] + list(argv), input=input,
+                              capture_output=True, text=True, timeout=timeout)
+
+    # -- the back office ------------------------------------------------------------------------
+    def _bo_request(self, method, path, body=None, timeout=10):
+        url = self.bo["url_local"] + path
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(url, data=data, method=method)
+        auth = base64.b64encode(("%s:%s" % (self.bo["user"], self.bo_password)).encode()).decode()
+        req.add_header("Authorization", "Basic " + auth)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw else None
+
+    def fault(self, mode, latency=None, status=None, message=None):
+        """Set the back office's fault mode (none|down|slow|error); returns its answer."""
+        body = {"mode": mode}
+        if latency is not None:
+            body["latency"] = float(latency)
+        if status is not None:
+            body["status"] = int(status)
+        if message is not None:
+            body["message"] = message
+        return self._bo_request("POST", "/lab/faults", body)
+
+    def events(self, backoffice=True):
+        """Every host's events.jsonl and the back office's events, sorted by time.
+
+        Each event is a dict with at least ts (epoch seconds), host and source.
+        """
+        out = []
+        for h in self.hosts:
+            path = h.upper / "var/opt/flexnetls" / self.producer / "events.jsonl"
+            if not path.exists():
+                continue
+            with open(path, errors="replace") as fh:
+                for line in fh:
+                    line = line.strip()
+                    if not line:
+                        continue
+                    try:
+                        ev = json.loads(line)
+                    except ValueError:
+                        continue
+                    ev.setdefault("host", h.name)
+                    ev.setdefault("source", "server")
+                    ev["ts"] = _parse_ts(ev.get("ts"))
+                    out.append(ev)
+        if backoffice and _pid_alive(self.bo.get("pid", 0)):
+            try:
+                answer = self._bo_request("GET", "/lab/events")
+            except (OSError, ValueError) as exc:
+                out.append({"ts": time.time(), "host": "fno", "source": "lab", "event": "error",
+                            "result": "error", "detail": "back office events unavailable: %s" % exc})
+                answer = []
+            if isinstance(answer, dict):
+                answer = answer.get("events", [])
+            for ev in answer or []:
+                if not isinstance(ev, dict):
+                    continue
+                ev = dict(ev)
+                ev.setdefault("host", "fno")
+                ev.setdefault("source", "backoffice")
+                ev["ts"] = _parse_ts(ev.get("ts"))
+                out.append(ev)
+        out.sort(key=lambda e: e["ts"])
+        return out
+
+    # -- take down ------------------------------------------------------------------------------
+    def down(self, purge=False, log=None):
+        """Stop everything of this lab; safe to call twice. Keeps backoffice.sqlite unless purge."""
+        log = log or (lambda msg: None)
+        bo_pid = self.bo.get("pid", 0)
+        if bo_pid and _pid_alive(bo_pid) and "fnlslab.backoffice" in _cmdline(bo_pid):
+            _kill(bo_pid, signal.SIGTERM)
+        for h in self.hosts:
+            if h.pid and _pid_alive(h.pid) and "unshare" in _cmdline(h.pid):
+                _kill(h.pid, signal.SIGKILL)
+        host_pids = [h.pid for h in self.hosts]
+        left = _wait_gone(host_pids, 5)
+        if left:
+            log("host processes still alive after SIGKILL: %s" % left)
+        if bo_pid and _wait_gone([bo_pid], 5):
+            _kill(bo_pid, signal.SIGKILL)
+            _wait_gone([bo_pid], 2)
+        for p in _lab_processes(self.dir):
+            _kill(p, signal.SIGKILL)
+        cleanup_strays(names=[h.netns for h in self.hosts] + [FNO_NS, SWITCH_NS], log=log)
+        for p in self._procs.values():
+            with contextlib.suppress(Exception):
+                p.poll()
+        _umount_under(self.dir)
+        shutil.rmtree(self.dir / "hosts", ignore_errors=True)
+        for p in list(self.dir.glob("cp-*")) + [self.dir / "backoffice.pid", self.inventory]:
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+        for h in self.hosts:
+            h.pid = h.init_pid = 0
+        self.bo["pid"] = 0
+        if purge:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            return
+        if self.json_path.exists() or self.data.get("hosts"):
+            self.data["state"] = "down"
+            self.data["down_at"] = _now_iso()
+            with contextlib.suppress(FileNotFoundError):
+                self.save()
+
+
+def _tail(path, n=20):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return ""
+
+
+def _lab_processes(dir):
+    """Processes of the root namespace that belong to the lab in dir: ssh connection masters
+    (ControlPath <dir>/cp-*) and its back office."""
+    dir = str(Path(dir).absolute())
+    me = os.getpid()
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        cmd = _cmdline(int(entry))
+        if (cmd.startswith("ssh") and dir + "/cp-" in cmd) or \
+                ("fnlslab.backoffice" in cmd and dir + "/backoffice" in cmd):
+            out.append(int(entry))
+    return out
+
+
+def _umount_under(dir):
+    prefix = str(Path(dir).absolute()) + "/"
+    try:
+        mounts = [line.split()[1] for line in open("/proc/self/mounts")]
+    except OSError:
+        return
+    for mnt in sorted((m for m in mounts if m.startswith(prefix)), key=len, reverse=True):
+        _run(["umount", "-l", mnt], check=False)
+
+
+def running_lab_dirs():
+    """Directories of the labs whose back office runs (it is the process that outlives `up`)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        argv = _cmdline(int(entry)).split(" ")
+        if "fnlslab.backoffice" not in argv or "--listen-netns" not in argv or "--db" not in argv:
+            continue
+        i = argv.index("--db") + 1
+        if i < len(argv):
+            d = Path(argv[i]).parent
+            if (d / "lab.json").exists() and d not in out:
+                out.append(d)
+    return out
+
+
+def cleanup_strays(names=(), log=None):
+    """Kill every process in the named and in any fnls-*/fnlslab-* namespace, then delete them."""
+    log = log or (lambda msg: None)
+    present = netns_list()
+    todo = [n for n in present if n in set(names) or n.startswith(NS_PREFIXES)]
+
+    def empty(ns):
+        for _ in range(100):
+            pids = netns_pids(ns)
+            if not pids:
+                return
+            for p in pids:
+                _kill(p, signal.SIGKILL)
+            _wait_gone(pids, 0.5)
+        log("processes still in namespace %s: %s" % (ns, netns_pids(ns)))
+
+    def delete(ns):
+        proc = _run(["ip", "netns", "delete", ns], check=False)
+        if proc.returncode != 0 and os.path.exists("/run/netns/" + ns):
+            log("could not delete namespace %s: %s" % (ns, proc.stderr.strip()))
+
+    if todo:
+        with concurrent.futures.ThreadPoolExecutor(min(16, len(todo))) as pool:
+            list(pool.map(empty, todo))
+            # hosts before the switch: the veth peers in the switch go with the host ends
+            list(pool.map(delete, [n for n in todo if n != SWITCH_NS]))
+        if SWITCH_NS in todo:
+            delete(SWITCH_NS)
+    return todo
+
+
+def down_dir(dir=DEFAULT_DIR, purge=False, log=None):
+    """Take down the lab in dir, or clean up what is left of any lab when dir has none."""
+    dir = Path(dir).absolute()
+    if (dir / "lab.json").exists():
+        Lab.load(dir).down(purge=purge, log=log)
+    else:
+        lab = Lab(dir, {"hosts": [], "backoffice": {}})
+        for p in _lab_processes(dir):
+            _kill(p, signal.SIGKILL)
+        cleanup_strays(log=log)
+        if purge:
+            shutil.rmtree(dir, ignore_errors=True)
+        else:
+            _umount_under(lab.dir)
+            shutil.rmtree(dir / "hosts", ignore_errors=True)
