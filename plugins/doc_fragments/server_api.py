@@ -1,0 +1,45 @@
+# -*- coding: utf-8 -*-
+# Copyright: fnls.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # Mirrors fnls_common.server_api_argument_spec().
+    DOCUMENTATION = r'''
+options:
+  server_url:
+    description:
+      - Base URL of the license server's REST API, C(scheme://host:port), without a path.
+      - The endpoints below it are C(/api/1.0/instances/~/health), C(/api/1.0/instances/~/authorize),
+        C(/api/1.0/hostids), C(/api/1.0/instances/~/config) and C(/api/1.0/instances/~/status).
+    type: str
+    default: http://127.0.0.1:7070
+  admin_user:
+    description:
+      - Administrator user for C(POST /api/1.0/instances/~/authorize).
+    type: str
+    default: admin
+  admin_password:
+    description:
+      - Password of O(admin_user). Needed for the admin calls (config and status).
+      - Never shown in output or messages.
+    type: str
+  validate_certs:
+    description:
+      - Verify the server's TLS certificate when O(server_url) uses C(https).
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - PEM file of the certificate authorities to trust for C(https).
+    type: path
+  timeout:
+    description:
+      - Timeout in seconds of each single HTTP request.
+    type: float
+    default: 10
+'''

@@ -1,0 +1,334 @@
+# -*- coding: utf-8 -*-
+# Copyright: fnls.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Pure evidence checks: does a status, a log or the back office's device list prove
+that a main license server contacted the back office after its latest start?
+
+Nothing here does I/O; every function takes already-read data.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+import re
+
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_interfaces as ifc
+
+UTC = datetime.timezone.utc
+MAIN = 'MAIN'
+BACKUP = 'BACKUP'
+
+_TS_RE = re.compile(
+    r'^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<frac>[.,]\d+)?'
+    r'\s*(?P<tz>Z|z|[+-]\d{2}:?\d{2}|UTC)?$')
+
+
+def parse_ts(value):
+    """An aware UTC datetime from ISO 8601 text (``2026-11-29T12:00:00.123Z``), an epoch number,
+    or a datetime; None for None/empty. Raises ValueError on anything else."""
+    if value is None or value == '':
+        return None
+    if isinstance(value, datetime.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.datetime.fromtimestamp(float(value), UTC)
+    text = str(value).strip()
+    m = _TS_RE.match(text)
+    if not m:
+        raise ValueError('not an ISO 8601 timestamp: %r' % (text[:60],))
+    time = m.group('time')
+    if len(time) == 5:
+        time += ':00'
+    frac = (m.group('frac') or '.0')[1:]
+    micro = int((frac + '000000')[:6])
+    dt = datetime.datetime.strptime('%s %s' % (m.group('date'), time), '%Y-%m-%d %H:%M:%S')
+    dt = dt.replace(microsecond=micro)
+    tz = m.group('tz')
+    if not tz or tz in ('Z', 'z', 'UTC'):
+        offset = datetime.timedelta(0)
+    else:
+        sign = -1 if tz[0] == '-' else 1
+        digits = tz[1:].replace(':', '')
+        offset = sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return (dt - offset).replace(tzinfo=UTC)
+
+
+def format_ts(dt):
+    """ISO 8601 UTC with milliseconds, as the server writes it."""
+    if dt is None:
+        return None
+    dt = parse_ts(dt)
+    return dt.strftime('%Y-%m-%dT%H:%M:%S.') + '%03dZ' % (dt.microsecond // 1000)
+
+
+def _safe_ts(value):
+    try:
+        return parse_ts(value)
+    except ValueError:
+        return None
+
+
+# -- hostids ----------------------------------------------------------------------
+_UPPER_TYPES = ('ETHERNET', 'VM_UUID', 'CONTAINER_ID', 'FLEXID9', 'FLEXID10')
+
+
+def norm_hostid(hostid):
+    """``value/TYPE`` with the type upper-case (and hex-like values upper-case) for comparisons."""
+    if hostid is None:
+        return None
+    text = str(hostid).strip()
+    if '/' not in text:
+        return text
+    value, htype = text.rsplit('/', 1)
+    htype = htype.strip().upper()
+    value = value.strip()
+    if htype in _UPPER_TYPES:
+        value = value.upper()
+    return '%s/%s' % (value, htype)
+
+
+def same_hostid(a, b):
+    return a is not None and b is not None and norm_hostid(a) == norm_hostid(b)
+
+
+# -- status ---------------------------------------------------------------------------
+def last_error(status):
+    """The back-office error the server last reported, or None."""
+    if not isinstance(status, dict):
+        return None
+    bo = status.get('backoffice') or {}
+    err = bo.get('last_error')
+    return str(err) if err else None
+
+
+def status_confirms(status, since=None):
+    """(confirmed, detail): the status shows back-office contact after the latest start (and after
+    ``since``) with the server registered in the MAIN role."""
+    if not isinstance(status, dict):
+        return False, 'the status answer is not a JSON object'
+    bo = status.get('backoffice') or {}
+    started = _safe_ts(status.get('started_at'))
+    started_txt = status.get('started_at') or 'unknown'
+    err = last_error(status)
+    err_txt = ' (last error: %s)' % err if err else ''
+    if bo.get('enabled') is False:
+        return False, ('back-office contact is disabled on this server (a back-up with sync enabled never '
+                       'contacts the back office)')
+    success = _safe_ts(bo.get('last_success'))
+    if success is None:
+        return False, 'no back-office contact since the start at %s%s' % (started_txt, err_txt)
+    if started is not None and success < started:
+        return False, ('the last back-office contact at %s is older than the latest start at %s%s'
+                       % (bo.get('last_success'), started_txt, err_txt))
+    since_dt = _safe_ts(since) if since is not None else None
+    if since is not None and since_dt is None:
+        return False, 'since is not a timestamp: %r' % (since,)
+    if since_dt is not None and success < since_dt:
+        return False, ('the last back-office contact at %s is older than %s%s'
+                       % (bo.get('last_success'), format_ts(since_dt), err_txt))
+    role = bo.get('registered_role')
+    if role != MAIN:
+        return False, ('the back office registered this server in the %s role, not MAIN'
+                       % (role or 'unknown'))
+    return True, ('back-office contact at %s after the start at %s; registered as MAIN, device %s'
+                  % (bo.get('last_success'), started_txt, bo.get('device_id') or 'unknown'))
+
+
+# -- log -----------------------------------------------------------------------------------
+_ROLE_RE = re.compile(r'registered as (?P<role>[A-Z]+)(?:, device (?P<device>\S+))?')
+
+
+def _line_ts(line):
+    head = line.split(' ', 1)[0] if line else ''
+    return _safe_ts(head)
+
+
+def scan_log(text):
+    """What the log says about the latest start: boot_id, started, stopped, success line,
+    last failure text, registered role and device. Pure."""
+    lines = (text or '').splitlines()
+    start_idx = None
+    boot = None
+    for i, line in enumerate(lines):
+        m = ifc.LOG_START_RE.search(line)
+        if m:
+            start_idx = i
+            boot = m.group('boot')
+    result = {'boot_id': boot, 'started': start_idx is not None, 'started_at': None, 'stopped': False,
+              'success_line': None, 'success_at': None, 'last_error': None, 'role': None, 'device_id': None}
+    if start_idx is None:
+        return result
+    result['started_at'] = format_ts(_line_ts(lines[start_idx]))
+    for line in lines[start_idx + 1:]:
+        if ifc.LOG_SUCCESS_RE.search(line):
+            result['success_line'] = line.strip()
+            result['success_at'] = format_ts(_line_ts(line))
+            m = _ROLE_RE.search(line)
+            if m:
+                result['role'] = m.group('role')
+                result['device_id'] = m.group('device')
+        f = ifc.LOG_FAILURE_RE.search(line)
+        if f:
+            result['last_error'] = f.group('error').strip()
+        if ifc.LOG_STOP_RE.search(line):
+            result['stopped'] = True
+    return result
+
+
+def log_confirms(text, since=None):
+    """(confirmed, detail, boot_id): a success line after the last start line (and after ``since``,
+    when the line carries a timestamp)."""
+    info = scan_log(text)
+    boot = info['boot_id']
+    if not info['started']:
+        return False, 'the log has no start line', None
+    if not info['success_line']:
+        err = ' (last error: %s)' % info['last_error'] if info['last_error'] else ''
+        stop = '; the server stopped after that start' if info['stopped'] else ''
+        return False, 'no back-office success line since the start of boot %s%s%s' % (boot, err, stop), boot
+    if info['role'] and info['role'] != MAIN:
+        return False, ('the log shows the back office registered this server as %s, not MAIN (boot %s)'
+                       % (info['role'], boot)), boot
+    since_dt = _safe_ts(since) if since is not None else None
+    success_dt = _safe_ts(info['success_at'])
+    if since_dt is not None and success_dt is not None and success_dt < since_dt:
+        return False, 'the last success line at %s is older than %s' % (info['success_at'], format_ts(since_dt)), boot
+    return True, 'log line after the start of boot %s: %s' % (boot, info['success_line']), boot
+
+
+# -- back office --------------------------------------------------------------------------
+def device_roles(device):
+    """[(hostid, role), ...] of a device: its ``servers`` list, else ``serverIds`` (main first)."""
+    if not isinstance(device, dict):
+        return []
+    servers = device.get('servers')
+    if isinstance(servers, list) and servers:
+        return [(s.get('hostid'), (s.get('role') or '').upper()) for s in servers if isinstance(s, dict)]
+    ids = device.get('serverIds') or []
+    return [(h, MAIN if i == 0 else BACKUP) for i, h in enumerate(ids)]
+
+
+def role_in(device, hostid):
+    for h, role in device_roles(device):
+        if same_hostid(h, hostid):
+            return role
+    return None
+
+
+def holder(devices, hostid):
+    """(device, role) of the first device holding ``hostid``, or (None, None)."""
+    for dev in devices or []:
+        role = role_in(dev, hostid)
+        if role:
+            return dev, role
+    return None, None
+
+
+def device_hostids(device):
+    return [h for h, _ in device_roles(device)]
+
+
+def backoffice_confirms(devices, main_hostid, backup_hostid=None, since=None):
+    """(confirmed, detail, device): a device holds ``main_hostid`` as MAIN (and ``backup_hostid`` as
+    BACKUP when given) and its lastContact is not older than ``since``."""
+    dev, role = holder(devices, main_hostid)
+    if dev is None:
+        return False, 'the back office has no device holding %s' % main_hostid, None
+    did = dev.get('deviceId')
+    if role != MAIN:
+        return False, 'the back office holds %s as %s in device %s, not as MAIN' % (main_hostid, role, did), None
+    if backup_hostid:
+        brole = role_in(dev, backup_hostid)
+        if brole != BACKUP:
+            return False, ('device %s holds %s as MAIN but not %s as its back-up (servers: %s)'
+                           % (did, main_hostid, backup_hostid, ', '.join(str(h) for h in device_hostids(dev)))), None
+    if since is not None:
+        since_dt = _safe_ts(since)
+        contact = _safe_ts(dev.get('lastContact'))
+        if since_dt is None:
+            return False, 'since is not a timestamp: %r' % (since,), None
+        if contact is None or contact < since_dt:
+            return False, ('device %s was last contacted at %s, before %s'
+                           % (did, dev.get('lastContact') or 'never', format_ts(since_dt))), None
+    return True, ('device %s holds %s as MAIN%s, last contact %s'
+                  % (did, main_hostid, ' and %s as BACKUP' % backup_hostid if backup_hostid else '',
+                     dev.get('lastContact') or 'unknown')), dev
+
+
+# -- pair classification ----------------------------------------------------------------
+PAIR_STATES = ('registered', 'absent', 'main_standalone', 'backup_is_main', 'backup_in_other_pair',
+               'main_in_other_pair', 'conflict')
+
+
+def classify_pair(devices, main, backup=None):
+    """The registration state of the pair (main, backup) in the back office's device list.
+
+    Returns a dict: state (one of PAIR_STATES), explanation, hint, message (both joined),
+    pair (the pair's device when registered), main_device, backup_device.
+    """
+    dm, rm = holder(devices, main)
+    db, rb = holder(devices, backup) if backup else (None, None)
+    res = {'state': None, 'explanation': '', 'hint': '', 'pair': None, 'main_device': dm, 'backup_device': db}
+
+    def out(state, explanation, hint='', pair=None):
+        res.update(state=state, explanation=explanation, hint=hint, pair=pair)
+        res['message'] = (explanation + (' ' + hint if hint else '')).strip()
+        return res
+
+    did_m = dm.get('deviceId') if dm else None
+    did_b = db.get('deviceId') if db else None
+
+    if not backup:
+        if dm is None:
+            return out('absent', 'The back office has no device holding the main %s.' % main,
+                       'Start the main server so that its capability request registers it.')
+        if rm == MAIN:
+            return out('registered', 'The main %s is registered as a main server (device %s).' % (main, did_m),
+                       pair=dm)
+        return out('main_in_other_pair',
+                   'The main %s is registered as the back-up of another main (device %s, servers %s).'
+                   % (main, did_m, ', '.join(device_hostids(dm))),
+                   'Delete device %s or correct the inventory, then rerun.' % did_m)
+
+    if dm is not None and dm is db and rm == MAIN and rb == BACKUP:
+        hids = [norm_hostid(h) for h in device_hostids(dm)]
+        if hids == [norm_hostid(main), norm_hostid(backup)]:
+            return out('registered', 'The main %s and the back-up %s are registered as a failover pair '
+                       '(device %s).' % (main, backup, did_m), pair=dm)
+    if dm is not None and dm is db and rm == BACKUP and rb == MAIN:
+        return out('conflict', 'Device %s holds the pair the wrong way round: %s as main and %s as back-up.'
+                   % (did_m, backup, main),
+                   'Delete device %s (set fnls_repair_backup_registration=true to let the playbook do it) '
+                   'and rerun.' % did_m)
+    if db is not None and rb == MAIN:
+        return out('backup_is_main',
+                   'The back-up %s was registered as a main server (device %s), most likely because it was '
+                   'started before the main had registered the pair.' % (backup, did_b),
+                   'Delete device %s (set fnls_repair_backup_registration=true to let the playbook do it) '
+                   'and rerun.' % did_b)
+    if db is not None and rb == BACKUP and not (dm is db and rm == MAIN):
+        return out('backup_in_other_pair',
+                   'The back-up %s is already the back-up of another main server (device %s, servers %s).'
+                   % (backup, did_b, ', '.join(device_hostids(db))),
+                   'Delete device %s in the back office if that pair is obsolete, or choose another back-up, '
+                   'then rerun.' % did_b)
+    if dm is not None and rm == BACKUP:
+        return out('main_in_other_pair',
+                   'The main %s is registered as the back-up of another main server (device %s, servers %s).'
+                   % (main, did_m, ', '.join(device_hostids(dm))),
+                   'Delete device %s in the back office if that pair is obsolete, then rerun.' % did_m)
+    if dm is not None and rm == MAIN:
+        others = [h for h in device_hostids(dm) if not same_hostid(h, main)]
+        if others:
+            return out('conflict',
+                       'The main %s is already paired with another back-up %s (device %s).'
+                       % (main, ', '.join(others), did_m),
+                       'Delete device %s or correct BACKUP_SERVER_HOSTID, then rerun.' % did_m)
+        return out('main_standalone',
+                   'The main %s is registered alone (device %s), without the back-up %s.' % (main, did_m, backup),
+                   'Set BACKUP_SERVER_HOSTID=%s on the main and restart it; its next capability request adds the '
+                   'back-up to device %s.' % (backup, did_m))
+    return out('absent', 'The back office has no device holding the main %s or the back-up %s.' % (main, backup),
+               'Set BACKUP_SERVER_HOSTID on the main and start it first; its capability request registers the pair.')

@@ -1,0 +1,358 @@
+# -*- coding: utf-8 -*-
+# Copyright: fnls.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""JSON over HTTP for the license server's REST API and the back office's device API.
+
+Built on ``ansible.module_utils.urls`` (``Request``, the class behind ``open_url``, so that one TLS
+context serves every request of a client). Every failure is one of the
+exception classes below; their messages name the URL and what was found, and
+never carry a password or a token.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import json
+import socket
+import ssl
+
+from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+from ansible.module_utils.urls import Request, make_context
+
+try:
+    from urllib.error import HTTPError, URLError
+    from http.client import HTTPException
+except ImportError:  # pragma: no cover - Python 2 is not supported
+    from urllib2 import HTTPError, URLError  # type: ignore
+    from httplib import HTTPException  # type: ignore
+
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_interfaces as ifc
+
+MAX_MESSAGE = 300
+REDACTED = '********'
+
+
+class FnlsHttpError(Exception):
+    """Base of every error raised here; ``str()`` is a plain sentence without secrets."""
+
+    def __init__(self, message, url=None, status=None, code=None, body=None):
+        super(FnlsHttpError, self).__init__(message)
+        self.message = message
+        self.url = url
+        self.status = status
+        self.code = code
+        self.body = body
+
+    def __str__(self):
+        return self.message
+
+
+class Unreachable(FnlsHttpError):
+    """Connection refused, name not resolved, connection reset, TLS handshake failed."""
+
+
+class Timeout(FnlsHttpError):
+    """No answer within the timeout."""
+
+
+class NotReady(FnlsHttpError):
+    """The server answers but is still starting (503 "not ready", health STARTING)."""
+
+
+class AuthFailed(FnlsHttpError):
+    """HTTP 401: credentials or token refused."""
+
+
+class HttpError(FnlsHttpError):
+    """Any other HTTP error status; ``code`` and the message come from the JSON body."""
+
+
+class BadResponse(FnlsHttpError):
+    """The answer was not the JSON that was expected."""
+
+
+def _short(text):
+    text = to_text(text, errors='surrogate_or_replace').strip().replace('\n', ' ')
+    if len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE] + '...'
+    return text
+
+
+def error_fields(body):
+    """(code, message) from an error body: ``{"code","message"}`` or ``{"error"}``."""
+    if not isinstance(body, dict):
+        return None, None
+    code = body.get('code')
+    message = body.get('message') or body.get('error')
+    if code is not None:
+        code = to_text(code)
+    if message is not None:
+        message = to_text(message)
+    return code, message
+
+
+class JsonHttp(object):
+    """A small JSON client: one base URL, TLS options, a timeout, secrets to keep out of messages."""
+
+    def __init__(self, base_url, validate_certs=True, ca_path=None, timeout=10):
+        if not base_url:
+            raise ValueError('a base URL is required')
+        self.base_url = base_url.rstrip('/')
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
+        self.timeout = timeout
+        self._secrets = []
+        self._context = None
+
+    def _ssl_context(self):
+        """One TLS context per client (building one loads the CA store, which is slow).
+
+        A plain-HTTP base gets a context that trusts nothing, so a redirect to HTTPS fails closed."""
+        if self._context is None:
+            if self.base_url.lower().startswith('https://'):
+                self._context = make_context(cafile=self.ca_path, validate_certs=self.validate_certs)
+            else:
+                self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        return self._context
+
+    # -- secrets -------------------------------------------------------------
+    def add_secret(self, value):
+        if value:
+            value = to_text(value)
+            if value not in self._secrets:
+                self._secrets.append(value)
+
+    def scrub(self, text):
+        text = to_text(text, errors='surrogate_or_replace')
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if secret and len(secret) >= 3:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    def _fail(self, cls, message, **kwargs):
+        return cls(self.scrub(message), **kwargs)
+
+    # -- requests ------------------------------------------------------------
+    def url(self, path):
+        if path.startswith('http://') or path.startswith('https://'):
+            return path
+        return ifc.join_url(self.base_url, path)
+
+    def request(self, method, path, body=None, headers=None):
+        """Send ``body`` as JSON; return ``(status, parsed JSON or None)``; raise on errors."""
+        url = self.url(path)
+        shown = ifc.redact_url(url)
+        hdrs = {'Accept': 'application/json'}
+        data = None
+        if body is not None:
+            data = to_bytes(json.dumps(body))
+            hdrs['Content-Type'] = 'application/json'
+        if headers:
+            hdrs.update(headers)
+        try:
+            resp = Request().open(method, url, data=data, headers=hdrs, timeout=self.timeout,
+                                  validate_certs=self.validate_certs, ca_path=self.ca_path, use_proxy=True,
+                                  follow_redirects='safe', use_netrc=False, context=self._ssl_context())
+            status = resp.getcode()
+            raw = resp.read()
+        except HTTPError as e:
+            status = e.code
+            try:
+                raw = e.read()
+            except Exception:
+                raw = b''
+            raise self._http_error(method, shown, status, raw)
+        except (socket.timeout, TimeoutError):
+            raise self._fail(Timeout, '%s %s got no answer within %s s.' % (method, shown, self.timeout), url=shown)
+        except URLError as e:
+            reason = getattr(e, 'reason', e)
+            if isinstance(reason, (socket.timeout, TimeoutError)):
+                raise self._fail(Timeout, '%s %s got no answer within %s s.' % (method, shown, self.timeout),
+                                 url=shown)
+            raise self._fail(Unreachable, 'Could not connect to %s: %s.' % (shown, self._reason(reason)), url=shown)
+        except (ssl.SSLError, ssl.CertificateError) as e:
+            raise self._fail(Unreachable, 'Could not connect to %s: TLS error: %s.' % (shown, _short(e)), url=shown)
+        except (ConnectionError, HTTPException, socket.error) as e:
+            raise self._fail(Unreachable, 'Could not connect to %s: %s.' % (shown, self._reason(e)), url=shown)
+        return status, self._parse(method, shown, status, raw)
+
+    @staticmethod
+    def _reason(reason):
+        if isinstance(reason, ConnectionRefusedError):
+            return 'connection refused'
+        if isinstance(reason, ConnectionResetError):
+            return 'connection reset'
+        if isinstance(reason, socket.gaierror):
+            return 'the name does not resolve (%s)' % _short(reason.strerror or reason)
+        if isinstance(reason, ssl.SSLError):
+            return 'TLS error: %s' % _short(reason)
+        text = _short(reason) or type(reason).__name__
+        return text.rstrip('.')
+
+    def _parse(self, method, shown, status, raw):
+        if not raw or not raw.strip():
+            return None
+        try:
+            return json.loads(to_text(raw, errors='surrogate_or_strict'))
+        except (ValueError, UnicodeError):
+            raise self._fail(BadResponse, '%s %s answered HTTP %s with a body that is not JSON: %s.'
+                             % (method, shown, status, _short(raw[:120])), url=shown, status=status)
+
+    def _http_error(self, method, shown, status, raw):
+        body = None
+        if raw:
+            try:
+                body = json.loads(to_text(raw, errors='surrogate_or_strict'))
+            except (ValueError, UnicodeError):
+                body = None
+        code, message = error_fields(body)
+        if message is None and raw and body is None:
+            message = _short(raw[:200])
+        detail = ''
+        if code:
+            detail += ' (%s)' % code
+        if message:
+            detail += ': %s' % _short(message).rstrip('.')
+        text = '%s %s answered HTTP %s%s.' % (method, shown, status, detail)
+        kwargs = dict(url=shown, status=status, code=code, body=body)
+        if status == 503 and self._is_not_ready(body, message):
+            return self._fail(NotReady, '%s %s answered HTTP 503: the server is not ready yet.' % (method, shown),
+                              **kwargs)
+        if status == 401:
+            return self._fail(AuthFailed, text, **kwargs)
+        return self._fail(HttpError, text, **kwargs)
+
+    @staticmethod
+    def _is_not_ready(body, message):
+        if isinstance(body, dict) and to_text(body.get('status', '')).upper() == ifc.default('health_starting'):
+            return True
+        return bool(message) and ifc.default('not_ready_text') in message.lower()
+
+    def get(self, path, headers=None):
+        return self.request('GET', path, headers=headers)[1]
+
+    def post(self, path, body, headers=None):
+        return self.request('POST', path, body=body, headers=headers)[1]
+
+    def delete(self, path, headers=None):
+        return self.request('DELETE', path, headers=headers)[1]
+
+
+class LicenseServerClient(object):
+    """The license server's REST API: health, authorize, hostids, config, status."""
+
+    def __init__(self, url, user='admin', password=None, validate_certs=True, ca_path=None, timeout=10):
+        self.http = JsonHttp(url, validate_certs=validate_certs, ca_path=ca_path, timeout=timeout)
+        self.url = self.http.base_url
+        self.user = user
+        self.password = password
+        self.http.add_secret(password)
+        self.token = None
+
+    def health(self):
+        """The health body when UP; raises NotReady while the server is starting."""
+        body = self.http.get(ifc.default('health_path'))
+        if isinstance(body, dict) and to_text(body.get('status', '')).upper() == ifc.default('health_starting'):
+            raise NotReady('The license server at %s is still starting.' % ifc.redact_url(self.url),
+                           url=self.url, status=200, body=body)
+        return body
+
+    def authorize(self):
+        if self.password is None:
+            raise AuthFailed('No admin password was given for the license server at %s; set admin_password.'
+                             % ifc.redact_url(self.url), url=self.url)
+        try:
+            body = self.http.post(ifc.default('authorize_path'), {'user': self.user, 'password': self.password})
+        except AuthFailed as e:
+            raise AuthFailed('The license server at %s refused the admin credentials of user %r (HTTP 401); '
+                             'check admin_user and admin_password.' % (ifc.redact_url(self.url), self.user),
+                             url=e.url, status=401, code=e.code, body=e.body)
+        token = body.get('token') if isinstance(body, dict) else None
+        if not token:
+            raise BadResponse('The license server at %s answered the authorization without a token.'
+                              % ifc.redact_url(self.url), url=self.url)
+        self.token = to_text(token)
+        self.http.add_secret(self.token)
+        return self.token
+
+    def _admin(self, method, path, body=None):
+        if self.token is None:
+            self.authorize()
+        for attempt in (1, 2):
+            headers = {'Authorization': 'Bearer %s' % self.token}
+            try:
+                return self.http.request(method, path, body=body, headers=headers)[1]
+            except AuthFailed:
+                if attempt == 2:
+                    raise
+                self.token = None
+                self.authorize()
+
+    def hostids(self):
+        return self.http.get(ifc.default('hostids_path'))
+
+    def config_get(self):
+        return self._admin('GET', ifc.default('config_path'))
+
+    def config_set(self, settings):
+        return self._admin('POST', ifc.default('config_path'), dict(settings))
+
+    def status(self):
+        return self._admin('GET', ifc.default('status_path'))
+
+
+class BackOfficeClient(object):
+    """The back office's device API (HTTP Basic auth)."""
+
+    def __init__(self, base_url, user='admin', password=None, validate_certs=True, ca_path=None, timeout=10):
+        base = ifc.backoffice_base(base_url)
+        self.http = JsonHttp(base, validate_certs=validate_certs, ca_path=ca_path, timeout=timeout)
+        self.base_url = self.http.base_url
+        self.user = user
+        self.http.add_secret(password)
+        self._auth = None
+        if password is not None:
+            pair = to_bytes('%s:%s' % (user, password))
+            self._auth = 'Basic %s' % to_native(base64.b64encode(pair))
+            self.http.add_secret(to_text(base64.b64encode(pair)))
+
+    def _headers(self):
+        return {'Authorization': self._auth} if self._auth else None
+
+    def _call(self, method, url, body=None):
+        try:
+            return self.http.request(method, url, body=body, headers=self._headers())[1]
+        except AuthFailed as e:
+            raise AuthFailed('The back office at %s refused the credentials of user %r (HTTP 401); check '
+                             'backoffice_user and backoffice_password.' % (ifc.redact_url(self.base_url), self.user),
+                             url=e.url, status=401, code=e.code, body=e.body)
+
+    def devices(self, hostid=None, alias=None):
+        body = self._call('GET', ifc.devices_url(self.base_url, hostid=hostid, alias=alias))
+        if not isinstance(body, dict) or not isinstance(body.get('devices'), list):
+            raise BadResponse('The back office at %s answered the device query without a "devices" list.'
+                              % ifc.redact_url(self.base_url), url=self.base_url)
+        return body['devices']
+
+    def device(self, device_id):
+        """The device, or None when the back office does not know it (404)."""
+        try:
+            return self._call('GET', ifc.device_url(self.base_url, device_id))
+        except HttpError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def create_device(self, server_ids, alias=None):
+        body = {'serverIds': list(server_ids)}
+        if alias is not None:
+            body['alias'] = alias
+        return self._call('POST', ifc.devices_url(self.base_url), body)
+
+    def delete_device(self, device_id):
+        return self._call('DELETE', ifc.device_url(self.base_url, device_id))
+
+    def portal_url(self, device_id):
+        return ifc.portal_server_url(self.base_url, device_id)

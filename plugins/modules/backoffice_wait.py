@@ -1,0 +1,536 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: fnls.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: backoffice_wait
+short_description: Wait until a main license server has confirmed contact with the back office since its latest start
+version_added: "1.0.0"
+author: fnls.failover maintainers
+description:
+  - The seed procedure says to start the back-up only once the main license server "has successfully
+    communicated with FlexNet Operations". This module waits for exactly that, after the main's latest start.
+  - Each poll tries the evidence sources in the order of O(evidence); the first that confirms wins and is
+    returned as RV(source). V(status) reads the server's status endpoint (needs O(admin_password)); the last
+    back-office success must not be older than the server's latest start and the server must be registered
+    as MAIN. V(log) reads O(log_path) on the managed host; a success line must follow the last start line.
+    V(backoffice) asks the back office's device API (needs O(backoffice_url) and O(backoffice_password));
+    a device must hold the main as MAIN (and O(backup_hostid) as BACKUP, when given) with a last contact not
+    older than the latest start (or O(since)).
+  - A source whose inputs are missing is left out and listed in RV(skipped_sources).
+  - While the server is starting (port closed, or 503 "not ready") the module keeps polling.
+  - At the deadline the module fails with the last back-office error the server reported.
+extends_documentation_fragment:
+  - fnls.failover.server_api
+options:
+  timeout:
+    description:
+      - How long to wait in all, in seconds.
+      - Each single HTTP request uses O(request_timeout) instead.
+    type: float
+    default: 300
+  request_timeout:
+    description: Timeout in seconds of each single HTTP request.
+    type: float
+    default: 10
+  poll_interval:
+    description: Seconds between two polls.
+    type: float
+    default: 0.5
+  evidence:
+    description: Evidence sources, tried in this order at each poll.
+    type: list
+    elements: str
+    choices: [status, log, backoffice]
+    default: [status, log, backoffice]
+  log_path:
+    description: The server's log file on the managed host, for the V(log) evidence.
+    type: path
+    default: /var/opt/flexnetls/demo/logs/flexnetls.log
+  backoffice_url:
+    description:
+      - Base URL of the back office, for the V(backoffice) evidence, for example C(http://fno.example.com:8888).
+    type: str
+  backoffice_user:
+    description: User for HTTP Basic authentication to the back office's device API.
+    type: str
+    default: admin
+  backoffice_password:
+    description: Password of O(backoffice_user). Never shown in output or messages.
+    type: str
+  main_hostid:
+    description:
+      - Hostid of the main, C(<value>/<TYPE>), for the V(backoffice) evidence.
+      - When omitted, the hostid the server's status reports is used.
+    type: str
+  backup_hostid:
+    description:
+      - Hostid of the back-up, C(<value>/<TYPE>). When given, the V(backoffice) evidence also requires the
+        device to hold it as BACKUP.
+    type: str
+  since:
+    description:
+      - An ISO 8601 UTC timestamp; the contact must not be older. The server's latest start always applies too.
+    type: str
+attributes:
+  check_mode:
+    description:
+      - Runs the same read-only polls. When the server does not answer at all in check mode, returns
+        RV(confirmed=false) and RV(skipped=true) at once instead of waiting.
+    support: full
+  diff_mode:
+    description: Changes nothing, so there is nothing to show.
+    support: none
+  idempotent:
+    description: Read-only.
+    support: full
+notes:
+  - Interfaces used, see C(lab/MODEL.md) of the collection. C(GET /api/1.0/instances/~/status) [modelled; fields
+    C(started_at), C(boot_id), C(backoffice.last_success), C(backoffice.last_error),
+    C(backoffice.registered_role), C(backoffice.device_id)]; the log lines
+    C(FlexNet Embedded License Server starting (boot <id>)) and C(Back-office communication successful)
+    [modelled wording]; C(GET /flexnet/operations/devices?hostid=X/T) [modelled device API].
+  - A site whose real server writes other log lines changes the patterns in the collection's
+    C(fnls_interfaces) module_utils.
+seealso:
+  - module: fnls.failover.server
+  - module: fnls.failover.pair_info
+'''
+
+EXAMPLES = r'''
+- name: Wait until the main has talked to the back office since its start
+  fnls.failover.backoffice_wait:
+    admin_password: "{{ fnls_admin_password }}"
+    timeout: 300
+  register: contact
+
+- name: Use only the back office as evidence, from the controller
+  fnls.failover.backoffice_wait:
+    evidence: [backoffice]
+    backoffice_url: http://fno.example.com:8888
+    backoffice_password: "{{ fnls_backoffice_password }}"
+    main_hostid: 0A1B2C3D4E5F/ETHERNET
+    backup_hostid: 0A1B2C3D4E60/ETHERNET
+    since: "{{ main_start.started_at }}"
+  delegate_to: localhost
+'''
+
+RETURN = r'''
+confirmed:
+  description: Whether contact after the latest start was confirmed.
+  returned: always
+  type: bool
+  sample: true
+skipped:
+  description: True when, in check mode, the server did not answer and the module did not wait.
+  returned: always
+  type: bool
+  sample: false
+source:
+  description: The evidence source that confirmed the contact, V(status), V(log) or V(backoffice).
+  returned: when confirmed
+  type: str
+  sample: status
+detail:
+  description: What the confirming source (or, otherwise, the last source tried) found.
+  returned: always
+  type: str
+confirmed_at:
+  description: Time of the confirmed contact as the source reports it (ISO 8601 UTC).
+  returned: when confirmed
+  type: str
+  sample: "2026-11-29T12:00:04.512Z"
+boot_id:
+  description: Boot id of the server's latest start, when known.
+  returned: always
+  type: str
+started_at:
+  description: Time of the server's latest start, when known.
+  returned: always
+  type: str
+waited:
+  description: Seconds spent waiting.
+  returned: always
+  type: float
+  sample: 3.5
+polls:
+  description: Number of polls.
+  returned: always
+  type: int
+  sample: 8
+registered_role:
+  description: The role the back office gave the server, when known (V(MAIN) when confirmed).
+  returned: always
+  type: str
+  sample: MAIN
+device_id:
+  description: The back office's device id of the server, when known.
+  returned: always
+  type: str
+  sample: FNLS-000001
+last_error:
+  description: The last back-office error the server reported (status or log), or null.
+  returned: always
+  type: str
+  sample: "connection refused (http://198.18.0.2:8888/flexnet/deviceservices)"
+skipped_sources:
+  description: Evidence sources left out because their inputs were missing, with the reason.
+  returned: always
+  type: dict
+'''
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_interfaces as ifc
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_evidence as ev
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import server_api_argument_spec
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
+    AuthFailed, BackOfficeClient, FnlsHttpError, LicenseServerClient, NotReady, Timeout, Unreachable)
+
+LOG_TAIL = 4 * 1024 * 1024
+SOURCES = ('status', 'log', 'backoffice')
+
+# Patchable in tests.
+clock = time.monotonic
+sleep = time.sleep
+
+
+def read_log(path):
+    """(text or None, problem or None): the tail of the log."""
+    try:
+        with open(path, 'rb') as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - LOG_TAIL))
+            data = f.read()
+    except (IOError, OSError) as e:
+        if getattr(e, 'errno', None) == 2:
+            return None, 'the log %s does not exist' % path
+        return None, 'the log %s cannot be read (%s)' % (path, getattr(e, 'strerror', None) or e)
+    return data.decode('utf-8', 'replace'), None
+
+
+class Waiter(object):
+
+    def __init__(self, module):
+        self.module = module
+        p = module.params
+        self.p = p
+        self.server = LicenseServerClient(p['server_url'], user=p['admin_user'], password=p['admin_password'],
+                                          validate_certs=p['validate_certs'], ca_path=p['ca_path'],
+                                          timeout=p['request_timeout'])
+        self.bo = None
+        if p['backoffice_url'] and p['backoffice_password']:
+            self.bo = BackOfficeClient(p['backoffice_url'], user=p['backoffice_user'],
+                                       password=p['backoffice_password'], validate_certs=p['validate_certs'],
+                                       ca_path=p['ca_path'], timeout=p['request_timeout'])
+        self.skipped = {}
+        self.sources = []
+        for src in p['evidence']:
+            if src in self.sources:
+                continue
+            reason = self._missing(src)
+            if reason:
+                self.skipped[src] = reason
+            else:
+                self.sources.append(src)
+        # What has been learnt so far.
+        self.status = None
+        self.reachable_ever = False
+        self.running = None
+        self.log_info = None
+        self.last_error = None
+        self.last_error_source = None
+        self.details = {}
+        self.polls = 0
+        self.server_problem = None
+
+    def _missing(self, src):
+        p = self.p
+        if src == 'status' and not p['admin_password']:
+            return 'admin_password is not set'
+        if src == 'log' and not p['log_path']:
+            return 'log_path is not set'
+        if src == 'backoffice':
+            if not self.bo:
+                return 'backoffice_url and backoffice_password are not both set'
+            if not p['main_hostid'] and not p['admin_password']:
+                return 'main_hostid is not set and the status (admin_password) cannot tell it'
+        return None
+
+    def set_request_timeout(self, remaining):
+        t = max(1.0, min(self.p['request_timeout'], remaining))
+        self.server.http.timeout = t
+        if self.bo:
+            self.bo.http.timeout = t
+
+    # -- sources ------------------------------------------------------------------
+    def read_status(self):
+        """Reads the status (or health without a password); updates running/reachable; returns status or None."""
+        try:
+            if self.p['admin_password']:
+                status = self.server.status()
+                self.status = status
+                bo = (status.get('backoffice') or {}) if isinstance(status, dict) else {}
+                if bo.get('last_error'):
+                    self.last_error, self.last_error_source = bo['last_error'], 'status'
+                elif bo.get('last_success'):
+                    self.last_error, self.last_error_source = None, None
+            else:
+                self.server.health()
+                status = None
+            self.running = True
+            self.reachable_ever = True
+            self.server_problem = None
+            return status
+        except NotReady:
+            self.running = True
+            self.reachable_ever = True
+            self.server_problem = 'the server at %s is still starting' % self.server.url
+        except (Unreachable, Timeout) as e:
+            self.running = False
+            self.server_problem = str(e).rstrip('.')
+        except AuthFailed as e:
+            self.module.fail_json(msg='Reading the status of the main server failed: %s' % e,
+                                  **self.result(False))
+        except FnlsHttpError as e:
+            self.running = True
+            self.reachable_ever = True
+            self.server_problem = str(e).rstrip('.')
+        return None
+
+    def try_status(self):
+        status = self.read_status()
+        if status is None:
+            return False, self.server_problem or 'no status', None
+        ok, detail = ev.status_confirms(status, self.p['since'])
+        if not ok:
+            return False, detail, None
+        bo = status.get('backoffice') or {}
+        return True, detail, dict(confirmed_at=bo.get('last_success'), boot_id=status.get('boot_id'),
+                                  started_at=status.get('started_at'), registered_role=bo.get('registered_role'),
+                                  device_id=bo.get('device_id'))
+
+    def scan_log(self):
+        text, problem = read_log(self.p['log_path'])
+        if text is None:
+            self.log_info = None
+            return None, problem
+        self.log_info = ev.scan_log(text)
+        if self.log_info['last_error'] and self.last_error_source != 'status':
+            self.last_error, self.last_error_source = self.log_info['last_error'], 'log'
+        return text, None
+
+    def try_log(self):
+        text, problem = self.scan_log()
+        if text is None:
+            return False, problem, None
+        ok, detail, boot = ev.log_confirms(text, self.p['since'])
+        if not ok:
+            return False, detail, None
+        info = self.log_info
+        return True, detail, dict(confirmed_at=info['success_at'], boot_id=boot, started_at=info['started_at'],
+                                  registered_role=info['role'] or ev.MAIN, device_id=info['device_id'])
+
+    def started_at(self):
+        if isinstance(self.status, dict) and self.status.get('started_at'):
+            return self.status['started_at']
+        if self.log_info and self.log_info.get('started_at'):
+            return self.log_info['started_at']
+        return None
+
+    def boot_id(self):
+        if isinstance(self.status, dict) and self.status.get('boot_id'):
+            return self.status['boot_id']
+        if self.log_info:
+            return self.log_info.get('boot_id')
+        return None
+
+    def try_backoffice(self):
+        main = self.p['main_hostid']
+        if not main and isinstance(self.status, dict):
+            main = self.status.get('hostid')
+        if not main:
+            if self.status is None and 'status' not in self.sources:
+                self.read_status()
+                if isinstance(self.status, dict):
+                    main = self.status.get('hostid')
+            if not main:
+                return False, 'the main hostid is not known yet (the status has not been read)', None
+        if self.started_at() is None:
+            # The device's last contact must be dated against the latest start: learn it.
+            if self.p['admin_password'] and 'status' not in self.sources:
+                self.read_status()
+            if self.started_at() is None and self.p['log_path'] and 'log' not in self.sources:
+                self.scan_log()
+        since = self._latest([self.p['since'], self.started_at()])
+        if since is None:
+            return False, 'the latest start time of the main is not known yet, so a device contact cannot be dated', None
+        try:
+            devices = self.bo.devices(hostid=main)
+        except AuthFailed as e:
+            self.module.fail_json(msg='Querying the back office failed: %s' % e, **self.result(False))
+        except FnlsHttpError as e:
+            return False, 'the back office does not answer: %s' % str(e).rstrip('.'), None
+        ok, detail, dev = ev.backoffice_confirms(devices, main, self.p['backup_hostid'], since)
+        if not ok:
+            return False, detail, None
+        return True, detail, dict(confirmed_at=dev.get('lastContact'), boot_id=self.boot_id(),
+                                  started_at=self.started_at(), registered_role=ev.MAIN,
+                                  device_id=dev.get('deviceId'))
+
+    @staticmethod
+    def _latest(values):
+        best = None
+        for v in values:
+            try:
+                dt = ev.parse_ts(v)
+            except ValueError:
+                continue
+            if dt is not None and (best is None or dt > best[0]):
+                best = (dt, v)
+        return best[1] if best else None
+
+    # -- loop ------------------------------------------------------------------------------
+    def poll(self):
+        self.polls += 1
+        for src in self.sources:
+            ok, detail, info = getattr(self, 'try_' + src)()
+            self.details[src] = detail
+            if ok:
+                return src, detail, info
+        return None, None, None
+
+    def died(self):
+        """A detail when the server answered before and now does not, and the log shows it stopping."""
+        if not (self.reachable_ever and self.running is False):
+            return None
+        if self.log_info is None and self.p['log_path']:
+            self.scan_log()
+        if self.log_info and self.log_info.get('stopped'):
+            return ('the main server stopped while waiting (its log shows "Server stopping" after the start of boot '
+                    '%s)' % (self.log_info.get('boot_id') or 'unknown'))
+        return None
+
+    def result(self, confirmed, **kw):
+        out = dict(changed=False, confirmed=confirmed, skipped=False, boot_id=self.boot_id(),
+                   started_at=self.started_at(), polls=self.polls, last_error=self.last_error,
+                   registered_role=None, device_id=None, skipped_sources=self.skipped,
+                   detail='; '.join('%s: %s' % (k, v) for k, v in self.details.items()))
+        if isinstance(self.status, dict):
+            bo = self.status.get('backoffice') or {}
+            out['registered_role'] = bo.get('registered_role')
+            out['device_id'] = bo.get('device_id')
+        out.update(kw)
+        return out
+
+    def backoffice_target(self):
+        if isinstance(self.status, dict):
+            url = (self.status.get('backoffice') or {}).get('url')
+            if url:
+                return url
+        if self.p['backoffice_url']:
+            return ifc.backoffice_capability_url(ifc.backoffice_base(self.p['backoffice_url']))
+        return 'the back office (backoffice.url in the producer settings)'
+
+    def run(self):
+        p = self.p
+        if not self.sources:
+            self.module.fail_json(msg='No evidence source can be used (%s); give admin_password, log_path or '
+                                      'backoffice_url with backoffice_password.'
+                                      % '; '.join('%s: %s' % kv for kv in self.skipped.items()),
+                                  **self.result(False))
+        start = clock()
+        deadline = start + p['timeout']
+        if self.module.check_mode:
+            self.set_request_timeout(p['request_timeout'])
+            self.read_status()
+            if self.running is False:
+                self.scan_log()
+                self.module.exit_json(**self.result(
+                    False, skipped=True, waited=round(clock() - start, 3),
+                    detail='the server does not answer (%s); in check mode the module does not wait'
+                           % self.server_problem))
+        while True:
+            remaining = deadline - clock()
+            self.set_request_timeout(remaining)
+            src, detail, info = self.poll()
+            if src:
+                out = self.result(True, source=src, waited=round(clock() - start, 3), detail=detail)
+                out.update((k, v) for k, v in info.items() if v is not None)
+                if not out.get('boot_id'):
+                    out['boot_id'] = self.boot_id()
+                if not out.get('started_at'):
+                    out['started_at'] = self.started_at()
+                self.module.exit_json(**out)
+            dead = self.died()
+            if dead:
+                self.module.fail_json(msg='The main server did not confirm contact with the back office: %s; its '
+                                          'last error: %s. Read its log, fix the cause and start it again.'
+                                          % (dead, self.last_error or 'none reported'),
+                                      **self.result(False, waited=round(clock() - start, 3)))
+            remaining = deadline - clock()
+            if remaining <= 0:
+                break
+            sleep(min(p['poll_interval'], remaining))
+        waited = round(clock() - start, 3)
+        if self.last_error:
+            err = '%s (source %s)' % (self.last_error, self.last_error_source)
+        elif self.running is False:
+            err = 'none reported, the server does not answer (%s)' % self.server_problem
+        else:
+            err = 'none reported'
+        self.module.fail_json(
+            msg='The main server did not confirm contact with the back office within %s s; its last error: %s. '
+                'Check that the main can reach %s and that the back office accepts its hostid, then rerun.'
+                % (_num(p['timeout']), err, self.backoffice_target()),
+            **self.result(False, waited=waited))
+
+
+def _num(value):
+    return int(value) if float(value).is_integer() else value
+
+
+def run_module():
+    argument_spec = server_api_argument_spec()
+    argument_spec.update(
+        timeout=dict(type='float', default=300),
+        request_timeout=dict(type='float', default=10),
+        poll_interval=dict(type='float', default=0.5),
+        evidence=dict(type='list', elements='str', choices=list(SOURCES), default=list(SOURCES)),
+        log_path=dict(type='path', default=ifc.log_path()),
+        backoffice_url=dict(type='str'),
+        backoffice_user=dict(type='str', default='admin'),
+        backoffice_password=dict(type='str', no_log=True),
+        main_hostid=dict(type='str'),
+        backup_hostid=dict(type='str'),
+        since=dict(type='str'),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    if p['timeout'] < 0 or p['poll_interval'] <= 0 or p['request_timeout'] <= 0:
+        module.fail_json(msg='timeout must be 0 or more, poll_interval and request_timeout more than 0; got %s, %s '
+                             'and %s.' % (p['timeout'], p['poll_interval'], p['request_timeout']))
+    if p['since'] is not None:
+        try:
+            ev.parse_ts(p['since'])
+        except ValueError:
+            module.fail_json(msg='since %r is not an ISO 8601 timestamp; write it like 2026-11-29T12:00:00.000Z.'
+                                 % p['since'])
+    Waiter(module).run()
+
+
+def main():
+    run_module()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,177 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: fnls.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: pair_info
+short_description: Show how the back office has registered a failover pair of license servers
+version_added: "1.0.0"
+author: fnls.failover maintainers
+description:
+  - Asks the back office (FlexNet Operations) which server devices hold the main's and the back-up's hostid
+    and classifies the pair's registration.
+  - O(main_hostid) and O(backup_hostid) are written C(<value>/<TYPE>), for example C(0A1B2C3D4E5F/ETHERNET).
+  - The result RV(state) is one of V(registered) (one device holds the main as MAIN and the back-up as BACKUP),
+    V(absent) (no device holds either), V(main_standalone) (the main is registered alone),
+    V(backup_is_main) (the back-up holds the main-server role, typically because it was started before the
+    main registered the pair), V(backup_in_other_pair), V(main_in_other_pair) and V(conflict) (the main is
+    paired with another back-up, or the pair is held the wrong way round).
+  - Read-only; the module never changes anything. Use M(fnls.failover.device) to repair.
+extends_documentation_fragment:
+  - fnls.failover.backoffice_api
+options:
+  main_hostid:
+    description: Hostid of the main license server, C(<value>/<TYPE>).
+    type: str
+    required: true
+  backup_hostid:
+    description:
+      - Hostid of the back-up license server, C(<value>/<TYPE>).
+      - When omitted, only the main's registration is classified.
+    type: str
+attributes:
+  check_mode:
+    description: Read-only; runs the same in check mode.
+    support: full
+  diff_mode:
+    description: Changes nothing, so there is nothing to show.
+    support: none
+  idempotent:
+    description: Read-only.
+    support: full
+notes:
+  - Interfaces used, see C(lab/MODEL.md) of the collection. C(GET /flexnet/operations/devices?hostid=X/T)
+    with HTTP Basic authentication [modelled JSON form of the ManageDeviceService C(getDevicesQuery)
+    operation]; the End-User Portal's View Server page C(/portal/servers/<deviceId>) [confirmed page,
+    modelled path].
+seealso:
+  - module: fnls.failover.device
+'''
+
+EXAMPLES = r'''
+- name: Check the pair's registration
+  fnls.failover.pair_info:
+    backoffice_url: http://fno.example.com:8888
+    backoffice_password: "{{ fnls_backoffice_password }}"
+    main_hostid: 0A1B2C3D4E5F/ETHERNET
+    backup_hostid: 0A1B2C3D4E60/ETHERNET
+  register: pair
+
+- name: Stop when the back-up holds the main-server role
+  ansible.builtin.fail:
+    msg: "{{ pair.explanation }} {{ pair.hint }}"
+  when: pair.state == 'backup_is_main'
+'''
+
+RETURN = r'''
+devices:
+  description: Every device holding the main's or the back-up's hostid, as the back office returns them.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"deviceId": "FNLS-000001", "serverIds": ["0A1B2C3D4E5F/ETHERNET", "0A1B2C3D4E60/ETHERNET"]}]
+pair:
+  description: The device that holds the pair (or the main, when no back-up was given), else null.
+  returned: success
+  type: dict
+  sample: {"deviceId": "FNLS-000001", "alias": "", "type": "SERVER",
+           "serverIds": ["0A1B2C3D4E5F/ETHERNET", "0A1B2C3D4E60/ETHERNET"],
+           "servers": [{"hostid": "0A1B2C3D4E5F/ETHERNET", "role": "MAIN"},
+                       {"hostid": "0A1B2C3D4E60/ETHERNET", "role": "BACKUP"}],
+           "registeredBy": "capability-request", "createdAt": "2026-11-29T12:00:00.123Z",
+           "lastContact": "2026-11-29T12:00:00.123Z"}
+state:
+  description: The registration state.
+  returned: success
+  type: str
+  sample: registered
+  choices: [registered, absent, main_standalone, backup_is_main, backup_in_other_pair, main_in_other_pair,
+            conflict]
+explanation:
+  description: One sentence saying what was found.
+  returned: success
+  type: str
+  sample: The back-up 0A1B2C3D4E60/ETHERNET was registered as a main server (device FNLS-000002), most likely
+    because it was started before the main had registered the pair.
+hint:
+  description: What to do about it; empty when RV(state=registered).
+  returned: success
+  type: str
+  sample: Delete device FNLS-000002 (set fnls_repair_backup_registration=true to let the playbook do it) and
+    rerun.
+main_device:
+  description: The device holding the main's hostid, or null.
+  returned: success
+  type: dict
+backup_device:
+  description: The device holding the back-up's hostid, or null.
+  returned: success
+  type: dict
+portal_url:
+  description: The End-User Portal's View Server page of RV(pair), or null when there is no pair.
+  returned: success
+  type: str
+  sample: http://fno.example.com:8888/portal/servers/FNLS-000001
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
+    backoffice_api_argument_spec, backoffice_client)
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_evidence import classify_pair
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import FnlsHttpError
+
+
+def collect_devices(client, hostids):
+    """Devices holding any of ``hostids``, each once, in the order found."""
+    seen = {}
+    order = []
+    for hostid in hostids:
+        if not hostid:
+            continue
+        for dev in client.devices(hostid=hostid):
+            key = dev.get('deviceId') if isinstance(dev, dict) else None
+            if key is None or key not in seen:
+                seen[key] = dev
+                order.append(dev)
+    return order
+
+
+def run_module():
+    argument_spec = backoffice_api_argument_spec()
+    argument_spec.update(
+        main_hostid=dict(type='str', required=True),
+        backup_hostid=dict(type='str'),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    for name in ('main_hostid', 'backup_hostid'):
+        value = p[name]
+        if value is not None and (value.count('/') != 1 or not value.split('/')[0] or not value.split('/')[1]):
+            module.fail_json(msg='%s %r is not a hostid of the form <value>/<TYPE>; write it like '
+                                 '0A1B2C3D4E5F/ETHERNET.' % (name, value))
+    client = backoffice_client(p)
+    try:
+        devices = collect_devices(client, [p['main_hostid'], p['backup_hostid']])
+    except FnlsHttpError as e:
+        module.fail_json(msg='Querying the back office for the pair %s failed: %s'
+                             % (' / '.join(h for h in (p['main_hostid'], p['backup_hostid']) if h), e))
+    res = classify_pair(devices, p['main_hostid'], p['backup_hostid'])
+    pair = res['pair']
+    portal = client.portal_url(pair['deviceId']) if pair and pair.get('deviceId') else None
+    module.exit_json(changed=False, devices=devices, pair=pair, state=res['state'],
+                     explanation=res['explanation'], hint=res['hint'], main_device=res['main_device'],
+                     backup_device=res['backup_device'], portal_url=portal)
+
+
+def main():
+    run_module()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,436 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: fnls.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: server
+short_description: Start, stop or restart a FlexNet Embedded license server, refusing to start a back-up too early
+version_added: "1.0.0"
+author: fnls.failover maintainers
+description:
+  - Manages the license server's service C(flexnetls-<producer>) through C(service) (SysV init script,
+    LSB exit codes) or C(systemctl), and waits until the server's REST API is ready.
+  - With O(guard_main_url), the module protects the seed procedure's rule "start the back-up only once the
+    main has successfully communicated with FlexNet Operations". Before starting (or restarting) the
+    service it reads the main's status and refuses unless the main is READY, has a back-office success not
+    older than its latest start, and is registered as MAIN. A back-up started too early can be registered
+    by the back office as a main server, after which registering the real pair fails.
+extends_documentation_fragment:
+  - fnls.failover.server_api
+options:
+  name:
+    description: Name of the service, normally C(flexnetls-<producer>), for example C(flexnetls-demo).
+    type: str
+    required: true
+  state:
+    description:
+      - V(started) starts the service when it is not running (a running service is left alone).
+      - V(stopped) stops it and checks that it stopped and its port is closed.
+      - V(restarted) always restarts it (or starts it when it is not running).
+    type: str
+    choices: [started, stopped, restarted]
+    default: started
+  service_manager:
+    description:
+      - How to control the service. V(auto) uses C(systemctl) when C(/run/systemd/system) exists, else C(service)
+        (or the init script C(/etc/init.d/<name>) when C(service) is not installed).
+    type: str
+    choices: [auto, service, systemctl]
+    default: auto
+  wait_ready:
+    description:
+      - After a start, wait until the health endpoint answers C(UP) (through the closed port and the
+        503 C(STARTING) phase).
+    type: bool
+    default: true
+  ready_timeout:
+    description: Seconds to wait for the server to become ready after a start.
+    type: float
+    default: 120
+  stop_timeout:
+    description: Seconds to wait for the service to stop and its port to close.
+    type: float
+    default: 60
+  guard_main_url:
+    description:
+      - The main server's REST base URL, for example C(http://main.example.com:7070). When set, the service is
+        only started (or restarted) when the main's status confirms back-office contact since its latest start.
+      - Set it when this host is the back-up of a failover pair.
+    type: str
+  guard_admin_user:
+    description: Admin user at the main for the guard; defaults to O(admin_user).
+    type: str
+  guard_admin_password:
+    description: Password of O(guard_admin_user) at the main; defaults to O(admin_password). Never shown.
+    type: str
+  guard_boot_id:
+    description:
+      - The main's boot id at the time its contact was confirmed (RV(fnls.failover.backoffice_wait#module:boot_id)).
+        When given, the guard also refuses if the main has started again since.
+    type: str
+  guard_backup_hostid:
+    description:
+      - This back-up's hostid, C(<value>/<TYPE>). When given, the main's status must name it as its back-up.
+    type: str
+  guard_check_mode_skip:
+    description:
+      - In check mode, report a failing guard in RV(guard) and a warning instead of failing; the main may only be
+        started by this same run. Set to V(false) to fail in check mode too.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    description: Reads the service state and evaluates the guard; starts or stops nothing.
+    support: full
+  diff_mode:
+    description: Changes no file.
+    support: none
+  idempotent:
+    description: V(started) and V(stopped) report no change when the service is already so.
+    support: partial
+    details: V(restarted) always restarts the service and reports a change.
+notes:
+  - Interfaces used, see C(lab/MODEL.md) of the collection. The service C(flexnetls-<producer>) [confirmed
+    name] with C(start), C(stop), C(restart), C(status) and LSB exit codes (C(status) is 0 when running, 3 when
+    stopped) [modelled init script]; C(GET /api/1.0/instances/~/health) [confirmed path; modelled body
+    C(UP)/C(STARTING) and 503 while starting]; C(GET /api/1.0/instances/~/status) [modelled; fields C(state),
+    C(boot_id), C(started_at), C(backup_hostid), C(backoffice.last_success), C(backoffice.last_error),
+    C(backoffice.registered_role)].
+  - The module reports; it never deletes a wrong registration. See M(fnls.failover.pair_info) and M(fnls.failover.device).
+seealso:
+  - module: fnls.failover.backoffice_wait
+'''
+
+EXAMPLES = r'''
+- name: Start the main and wait until it is ready
+  fnls.failover.server:
+    name: flexnetls-demo
+    state: started
+    admin_password: "{{ fnls_admin_password }}"
+
+- name: Start the back-up only once the main has confirmed back-office contact
+  fnls.failover.server:
+    name: flexnetls-demo
+    state: started
+    admin_password: "{{ fnls_admin_password }}"
+    guard_main_url: "http://{{ fnls_main_host }}:7070"
+    guard_boot_id: "{{ main_contact.boot_id }}"
+    guard_backup_hostid: 0A1B2C3D4E60/ETHERNET
+
+- name: Stop the server
+  fnls.failover.server:
+    name: flexnetls-demo
+    state: stopped
+'''
+
+RETURN = r'''
+state:
+  description: The requested state.
+  returned: always
+  type: str
+  sample: started
+name:
+  description: The service name.
+  returned: always
+  type: str
+  sample: flexnetls-demo
+service_manager:
+  description: The service manager used, V(service) or V(systemctl).
+  returned: always
+  type: str
+  sample: service
+was_running:
+  description: Whether the service ran before the module acted.
+  returned: always
+  type: bool
+running:
+  description: Whether the service runs afterwards (in check mode, whether it would).
+  returned: always
+  type: bool
+ready:
+  description: Whether the health endpoint answered C(UP); null when not waited for.
+  returned: always
+  type: bool
+commands:
+  description: Service commands run (or, in check mode, that would be run).
+  returned: always
+  type: list
+  elements: str
+  sample: ["service flexnetls-demo start"]
+boot_id:
+  description: The server's own boot id after the start, when readable (needs O(admin_password)).
+  returned: always
+  type: str
+  sample: 5f0c4a52-1b7e-4a3c-9a7b-2f9d1c0e8b11
+guard:
+  description: The result of the guard on the main server.
+  returned: always
+  type: dict
+  contains:
+    checked:
+      description: Whether the guard was evaluated.
+      type: bool
+      returned: always
+    passed:
+      description: Whether the main confirmed back-office contact since its latest start; null when not checked.
+      type: bool
+      returned: always
+    main_boot_id:
+      description: The main's current boot id.
+      type: str
+      returned: always
+    main_last_success:
+      description: The main's last back-office success.
+      type: str
+      returned: always
+    detail:
+      description: What the guard found.
+      type: str
+      returned: always
+'''
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_evidence as ev
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import server_api_argument_spec
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_service import Service
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
+    FnlsHttpError, LicenseServerClient, NotReady, Timeout, Unreachable)
+
+POLL = 0.25
+SERVICE_CHECK_EVERY = 2.0
+
+# Patchable in tests.
+clock = time.monotonic
+sleep = time.sleep
+
+
+def empty_guard(detail):
+    return dict(checked=False, passed=None, main_boot_id=None, main_last_success=None, detail=detail)
+
+
+def evaluate_guard(p, timeout):
+    """(guard dict, refusal message or None)."""
+    url = p['guard_main_url']
+    guard = dict(checked=True, passed=False, main_boot_id=None, main_last_success=None, detail='')
+    client = LicenseServerClient(
+        url, user=p['guard_admin_user'] or p['admin_user'],
+        password=p['guard_admin_password'] if p['guard_admin_password'] is not None else p['admin_password'],
+        validate_certs=p['validate_certs'], ca_path=p['ca_path'], timeout=timeout)
+    head = 'Refusing to start the back-up server: the main server at %s' % client.url
+    confirm = 'Start and confirm the main first (fnls.failover.backoffice_wait).'
+    try:
+        status = client.status()
+    except NotReady:
+        guard['detail'] = 'the main server is still starting'
+        return guard, '%s has not confirmed back-office contact since its latest start (it is still starting). %s' % (
+            head, confirm)
+    except (Unreachable, Timeout) as e:
+        guard['detail'] = 'the main server does not answer: %s' % str(e).rstrip('.')
+        return guard, '%s has not confirmed back-office contact since its latest start (it does not answer: %s). %s' % (
+            head, str(e).rstrip('.'), confirm)
+    except FnlsHttpError as e:
+        guard['detail'] = 'reading the main\'s status failed: %s' % str(e).rstrip('.')
+        return guard, '%s could not be asked for its status (%s). Check guard_main_url and the main\'s admin ' \
+                      'credentials (guard_admin_user, guard_admin_password).' % (head, str(e).rstrip('.'))
+    if not isinstance(status, dict):
+        guard['detail'] = 'the main answered its status without a JSON object'
+        return guard, '%s answered its status without a JSON object. Check guard_main_url.' % head
+    bo = status.get('backoffice') or {}
+    guard['main_boot_id'] = status.get('boot_id')
+    guard['main_last_success'] = bo.get('last_success')
+    err = ev.last_error(status)
+    if status.get('state') != 'READY':
+        guard['detail'] = 'the main is in state %s, not READY' % status.get('state')
+        return guard, '%s has not confirmed back-office contact since its latest start (it is %s, not READY%s). %s' % (
+            head, status.get('state'), '; last error: %s' % err if err else '', confirm)
+    ok, detail = ev.status_confirms(status)
+    if not ok:
+        guard['detail'] = detail
+        why = 'last error: %s' % err if err else detail
+        return guard, '%s has not confirmed back-office contact since its latest start (%s). %s' % (head, why, confirm)
+    if p['guard_boot_id'] and status.get('boot_id') != p['guard_boot_id']:
+        guard['detail'] = 'the main started again (boot %s) since boot %s was confirmed' % (
+            status.get('boot_id'), p['guard_boot_id'])
+        return guard, ('%s has started again since its contact was confirmed (boot %s, expected %s). Confirm the '
+                       'main again (fnls.failover.backoffice_wait) and pass its boot_id.'
+                       % (head, status.get('boot_id'), p['guard_boot_id']))
+    if p['guard_backup_hostid'] and not ev.same_hostid(status.get('backup_hostid'), p['guard_backup_hostid']):
+        guard['detail'] = 'the main names back-up %s, not %s' % (status.get('backup_hostid'), p['guard_backup_hostid'])
+        return guard, ('%s names the back-up %s, not %s. Set BACKUP_SERVER_HOSTID=%s on the main, restart it and '
+                       'confirm its contact (fnls.failover.backoffice_wait).'
+                       % (head, status.get('backup_hostid') or 'none', p['guard_backup_hostid'],
+                          p['guard_backup_hostid']))
+    guard['passed'] = True
+    guard['detail'] = detail
+    return guard, None
+
+
+def own_client(p):
+    return LicenseServerClient(p['server_url'], user=p['admin_user'], password=p['admin_password'],
+                               validate_certs=p['validate_certs'], ca_path=p['ca_path'], timeout=p['timeout'])
+
+
+def read_boot_id(client):
+    if not client.password:
+        return None
+    try:
+        status = client.status()
+    except FnlsHttpError:
+        return None
+    return status.get('boot_id') if isinstance(status, dict) else None
+
+
+def wait_ready(module, svc, client, old_boot=None):
+    """Poll health until UP (and, after a restart, until the boot id changed). Fails at the deadline."""
+    p = module.params
+    deadline = clock() + p['ready_timeout']
+    next_check = clock() + SERVICE_CHECK_EVERY
+    last = 'no answer yet'
+    while True:
+        client.http.timeout = max(0.5, min(p['timeout'], deadline - clock()))
+        try:
+            client.health()
+            boot = read_boot_id(client)
+            if old_boot is None or boot is None or boot != old_boot:
+                return boot
+            last = 'the server still reports the boot id from before the restart'
+        except NotReady:
+            last = 'the server is still starting (503)'
+        except (Unreachable, Timeout) as e:
+            last = str(e).rstrip('.')
+        except FnlsHttpError as e:
+            last = str(e).rstrip('.')
+        if clock() >= next_check:
+            next_check = clock() + SERVICE_CHECK_EVERY
+            if not svc.is_running():
+                module.fail_json(msg='The service %s stopped during start-up (%s); read the server log for the '
+                                     'cause.' % (svc.name, last), commands=svc.commands)
+        if clock() >= deadline:
+            module.fail_json(msg='The license server %s did not become ready within %s s at %s (%s); read the '
+                                 'server log, or raise ready_timeout.'
+                                 % (svc.name, _num(p['ready_timeout']), client.url, last), commands=svc.commands)
+        sleep(POLL)
+
+
+def port_closed(client):
+    try:
+        client.health()
+    except Unreachable:
+        return True
+    except FnlsHttpError:
+        return False
+    return False
+
+
+def wait_stopped(module, svc, client):
+    p = module.params
+    deadline = clock() + p['stop_timeout']
+    client.http.timeout = min(p['timeout'], 2.0)
+    while True:
+        running = svc.is_running()
+        closed = port_closed(client)
+        if not running and closed:
+            return
+        if clock() >= deadline:
+            what = 'the service still runs' if running else 'its port at %s still answers' % client.url
+            module.fail_json(msg='The license server %s did not stop within %s s (%s); stop it by hand and read '
+                                 'the server log.' % (svc.name, _num(p['stop_timeout']), what), commands=svc.commands)
+        sleep(POLL)
+
+
+def _num(value):
+    return int(value) if float(value).is_integer() else value
+
+
+def run_module():
+    argument_spec = server_api_argument_spec()
+    argument_spec.update(
+        name=dict(type='str', required=True),
+        state=dict(type='str', default='started', choices=['started', 'stopped', 'restarted']),
+        service_manager=dict(type='str', default='auto', choices=['auto', 'service', 'systemctl']),
+        wait_ready=dict(type='bool', default=True),
+        ready_timeout=dict(type='float', default=120),
+        stop_timeout=dict(type='float', default=60),
+        guard_main_url=dict(type='str'),
+        guard_admin_user=dict(type='str'),
+        guard_admin_password=dict(type='str', no_log=True),
+        guard_boot_id=dict(type='str'),
+        guard_backup_hostid=dict(type='str'),
+        guard_check_mode_skip=dict(type='bool', default=True),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    name = p['name']
+    if not name or '/' in name or name.startswith('-') or any(c.isspace() for c in name):
+        module.fail_json(msg='name %r is not a service name; use the service name such as flexnetls-demo.' % name)
+    if p['guard_main_url'] and p['guard_admin_password'] is None and p['admin_password'] is None:
+        module.fail_json(msg='guard_main_url needs the main\'s admin password to read its status; set '
+                             'guard_admin_password or admin_password.')
+
+    svc = Service(module, name, p['service_manager'])
+    client = own_client(p)
+    state = p['state']
+    was_running = svc.is_running()
+    result = dict(changed=False, state=state, name=name, service_manager=svc.manager, was_running=was_running,
+                  running=was_running, ready=None, boot_id=None, commands=svc.commands,
+                  guard=empty_guard('no guard_main_url given' if not p['guard_main_url'] else 'not needed'))
+
+    starting = state == 'restarted' or (state == 'started' and not was_running)
+    if starting and p['guard_main_url']:
+        guard, refusal = evaluate_guard(p, p['timeout'])
+        result['guard'] = guard
+        if refusal:
+            if module.check_mode and p['guard_check_mode_skip']:
+                module.warn('In check mode: %s' % refusal)
+            else:
+                module.fail_json(msg=refusal, **result)
+    elif p['guard_main_url'] and state == 'started':
+        result['guard'] = empty_guard('not needed: the service is already running')
+
+    if state == 'stopped':
+        if was_running:
+            result['changed'] = True
+            result['running'] = False
+            if module.check_mode:
+                svc.commands.append(svc.show('stop'))
+            else:
+                svc.run('stop')
+                wait_stopped(module, svc, client)
+        module.exit_json(**result)
+
+    if state == 'started' and was_running:
+        if p['wait_ready'] and not module.check_mode:
+            result['boot_id'] = wait_ready(module, svc, client)
+            result['ready'] = True
+        module.exit_json(**result)
+
+    action = 'restart' if (state == 'restarted' and was_running) else 'start'
+    result['changed'] = True
+    result['running'] = True
+    if module.check_mode:
+        svc.commands.append(svc.show(action))
+        module.exit_json(**result)
+    old_boot = read_boot_id(client) if action == 'restart' else None
+    svc.run(action)
+    if p['wait_ready']:
+        result['boot_id'] = wait_ready(module, svc, client, old_boot=old_boot)
+        result['ready'] = True
+    else:
+        result['boot_id'] = None
+    module.exit_json(**result)
+
+
+def main():
+    run_module()
+
+
+if __name__ == '__main__':
+    main()

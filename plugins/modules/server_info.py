@@ -1,0 +1,137 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: fnls.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: server_info
+short_description: Read a FlexNet Embedded license server's service state and status
+version_added: 1.0.0
+author: fnls.failover maintainers
+description:
+  - Tells whether the service runs, whether the server answers, and, with admin credentials, its status:
+    back-office contact (last attempt, last success, last error), failover role, sync and peer state.
+  - Read-only; the playbooks use it to decide whether a pair needs the ordered restart at all, so that a
+    rerun on a registered pair restarts nothing.
+extends_documentation_fragment:
+  - fnls.failover.server_api
+options:
+  name:
+    description: The server's service, C(flexnetls-<producer>).
+    type: str
+    required: true
+  service_manager:
+    description: How the service state is read; C(auto) uses systemctl when systemd runs, else C(service).
+    type: str
+    choices: [auto, service, systemctl]
+    default: auto
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; runs the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - The status endpoint C(GET /api/1.0/instances/~/status) and its fields are modelled (see the lab's MODEL.md);
+    where a real server has no such endpoint, RV(status) is null and RV(status_error) says why.
+'''
+
+EXAMPLES = r'''
+- name: Read the main's state
+  fnls.failover.server_info:
+    name: flexnetls-acme
+    admin_password: "{{ vault_fnls_admin_password }}"
+  register: main_state
+
+- name: Show when it last talked to the back office
+  ansible.builtin.debug:
+    msg: "{{ main_state.status.backoffice.last_success }}"
+  when: main_state.status is not none
+'''
+
+RETURN = r'''
+running:
+  description: Whether the service runs.
+  returned: always
+  type: bool
+reachable:
+  description: Whether the server's REST API answers (a starting server answering 503 counts).
+  returned: always
+  type: bool
+ready:
+  description: Whether the server answers health with UP.
+  returned: always
+  type: bool
+status:
+  description: The server's status document, or null when it cannot be read (not running, no credentials).
+  returned: always
+  type: dict
+  sample: {"state": "READY", "boot_id": "7f0c...", "backoffice": {"last_success": "2026-11-29T12:00:03.120Z"}}
+status_error:
+  description: Why RV(status) is null, when it is.
+  returned: always
+  type: str
+boot_id:
+  description: The identifier of the server's current start, when the status was read.
+  returned: always
+  type: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
+    server_api_argument_spec, server_client)
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
+    AuthFailed, FnlsHttpError, NotReady, Timeout, Unreachable)
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_service import Service
+
+
+def read_server(client):
+    """(reachable, ready, status, status_error) of the server behind ``client``."""
+    try:
+        client.health()
+        reachable, ready = True, True
+    except NotReady:
+        return True, False, None, 'the server is still starting'
+    except (Unreachable, Timeout) as e:
+        return False, False, None, str(e)
+    except FnlsHttpError as e:
+        return True, False, None, str(e)
+    if not client.password:
+        return reachable, ready, None, 'no admin_password was given'
+    try:
+        status = client.status()
+    except AuthFailed:
+        raise
+    except FnlsHttpError as e:
+        return reachable, ready, None, str(e)
+    if not isinstance(status, dict):
+        return reachable, ready, None, 'the status was not a JSON object'
+    return reachable, ready, status, None
+
+
+def main():
+    argument_spec = server_api_argument_spec()
+    argument_spec.update(
+        name=dict(type='str', required=True),
+        service_manager=dict(type='str', default='auto', choices=['auto', 'service', 'systemctl']),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    svc = Service(module, module.params['name'], module.params['service_manager'])
+    running = svc.is_running()
+    client = server_client(module.params)
+    try:
+        reachable, ready, status, error = read_server(client)
+    except AuthFailed as e:
+        module.fail_json(msg='Reading the status of %s failed: %s' % (module.params['name'], e))
+    module.exit_json(changed=False, running=running, reachable=reachable, ready=ready, status=status,
+                     status_error=error, boot_id=(status or {}).get('boot_id'))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,379 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) fnls.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import importlib.util
+import os
+import sys
+from unittest import mock
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+
+def _stubs():
+    """The stub servers of test_fnls_http.py, loaded once."""
+    name = 'fnls_failover_unit_stubs'
+    if name not in sys.modules:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'module_utils', 'test_fnls_http.py')
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+stubs = _stubs()
+PASSWORD = stubs.PASSWORD
+
+
+class _Exit(Exception):
+    pass
+
+
+def run(module, args, check=False, diff=False):
+    """Run ``module.main()`` with ``args``; the dict given to exit_json or fail_json (with failed=True)."""
+    args = dict(args)
+    if check:
+        args['_ansible_check_mode'] = True
+    if diff:
+        args['_ansible_diff'] = True
+
+    def exit_json(self, **kwargs):
+        kwargs.setdefault('changed', False)
+        raise _Exit(kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs.update(failed=True, msg=msg)
+        raise _Exit(kwargs)
+
+    with patch_module_args(args), \
+            mock.patch.object(basic.AnsibleModule, 'exit_json', exit_json), \
+            mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json):
+        with pytest.raises(_Exit) as e:
+            module.main()
+    return e.value.args[0]
+
+
+def assert_plain_failure(res, *secrets):
+    assert res.get('failed'), res
+    assert 'Traceback' not in res['msg']
+    for s in secrets:
+        assert s not in repr(res)
+
+
+def argument_spec_of(module, args=None):
+    """The argument_spec the module gives AnsibleModule."""
+    seen = {}
+
+    class _Stop(Exception):
+        pass
+
+    def init(self, argument_spec=None, **kwargs):
+        seen['spec'] = argument_spec
+        seen['kwargs'] = kwargs
+        raise _Stop()
+
+    with patch_module_args(args or {}), mock.patch.object(basic.AnsibleModule, '__init__', init):
+        with pytest.raises(_Stop):
+            module.main()
+    return seen['spec'], seen['kwargs']
+
+
+def documented_options(module):
+    """DOCUMENTATION options with the collection's doc fragments merged in (module options win)."""
+    import yaml
+    from ansible_collections.fnls.failover.plugins.doc_fragments import backoffice_api, server_api
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    options = {}
+    fragments = {'fnls.failover.server_api': server_api, 'fnls.failover.backoffice_api': backoffice_api}
+    for name in doc.get('extends_documentation_fragment', []):
+        options.update(yaml.safe_load(fragments[name].ModuleDocFragment.DOCUMENTATION)['options'])
+    options.update(doc.get('options') or {})
+    return doc, options
+
+
+def check_documentation(module):
+    import yaml
+    spec, kwargs = argument_spec_of(module)
+    doc, options = documented_options(module)
+    assert kwargs.get('supports_check_mode') is True
+    assert doc['version_added'] == '1.0.0'
+    assert doc['author'] == 'fnls.failover maintainers'
+    assert set(spec) == set(options), set(spec) ^ set(options)
+    for name, arg in spec.items():
+        opt = options[name]
+        assert opt.get('type', 'str') == arg.get('type', 'str'), name
+        assert opt.get('required', False) == arg.get('required', False), name
+        assert opt.get('default') == arg.get('default'), name
+        assert opt.get('choices') == arg.get('choices'), name
+        assert opt.get('elements') == arg.get('elements'), name
+        assert opt.get('description'), name
+        if 'password' in name:
+            assert arg.get('no_log') is True, name
+    for key in ('check_mode', 'diff_mode'):
+        assert key in doc['attributes']
+    examples = yaml.safe_load(module.EXAMPLES)
+    modname = module.__name__.rsplit('.', 1)[-1]
+    assert all('fnls.failover.' + modname in task for task in examples if 'ansible.builtin.fail' not in task)
+    returns = yaml.safe_load(module.RETURN)
+    for key, value in returns.items():
+        assert value.get('description') and value.get('returned') and value.get('type'), key
+    return returns
+
+import threading
+
+from ansible_collections.fnls.failover.plugins.modules import backoffice_wait
+
+X = '0A1B2C3D4E5F/ETHERNET'
+Y = '0A1B2C3D4E60/ETHERNET'
+ts = stubs.ts
+make_status = stubs.make_status
+
+START = ts(0)
+LOG_START = '%s INFO  [main] FlexNet Embedded License Server starting (boot b-1)\n' % START
+LOG_READY = '%s INFO  [main] Server ready on port 7070\n' % ts(2)
+LOG_FAIL = '%s ERROR [backoffice] Back-office communication failed: connection refused; retrying in 2 s\n' % ts(3)
+LOG_OK = ('%s INFO  [backoffice] Back-office communication successful: registered as MAIN, device FNLS-000001\n'
+          % ts(4))
+LOG_STOP = '%s INFO  [main] Server stopping\n' % ts(6)
+
+
+@pytest.fixture
+def srv():
+    s = stubs.FakeLicenseServer(status=make_status(last_success=None, last_error='connection refused'))
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def bo():
+    s = stubs.FakeBackOffice()
+    yield s
+    s.stop()
+
+
+def args(srv_url, log_path, **kw):
+    a = dict(server_url=srv_url, admin_password=PASSWORD, log_path=str(log_path), timeout=5, poll_interval=0.05)
+    a.update(kw)
+    return a
+
+
+def test_confirmed_by_status(srv, tmp_path):
+    srv.status = make_status(last_success=ts(4))
+    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log'))
+    assert not res.get('failed'), res
+    assert res['confirmed'] is True and res['source'] == 'status'
+    assert res['confirmed_at'] == ts(4)
+    assert res['boot_id'] == 'b-1' and res['started_at'] == START
+    assert res['registered_role'] == 'MAIN' and res['device_id'] == 'FNLS-000001'
+    assert res['polls'] == 1 and res['changed'] is False
+    assert res['skipped_sources'] == {'backoffice': 'backoffice_url and backoffice_password are not both set'}
+
+
+def test_confirmed_by_log(srv, tmp_path):
+    log = tmp_path / 'flexnetls.log'
+    log.write_text(LOG_START + LOG_READY + LOG_FAIL + LOG_OK)
+    res = run(backoffice_wait, args(srv.url, log))
+    assert res['confirmed'] is True and res['source'] == 'log', res
+    assert res['confirmed_at'] == ts(4)
+    assert res['boot_id'] == 'b-1'
+    assert res['device_id'] == 'FNLS-000001'
+
+
+def test_log_only_without_password(tmp_path):
+    log = tmp_path / 'flexnetls.log'
+    log.write_text(LOG_START + LOG_OK)
+    res = run(backoffice_wait, dict(server_url=stubs.closed_url(), log_path=str(log), evidence=['log'],
+                                    timeout=2, poll_interval=0.05))
+    assert res['confirmed'] is True and res['source'] == 'log', res
+
+
+def test_confirmed_by_backoffice(srv, bo, tmp_path):
+    bo.devices = [bo.make('FNLS-000001', [X, Y], last_contact=ts(5))]
+    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', evidence=['backoffice'], backoffice_url=bo.url,
+                                    backoffice_password=PASSWORD, backup_hostid=Y))
+    assert res['confirmed'] is True and res['source'] == 'backoffice', res
+    assert res['device_id'] == 'FNLS-000001' and res['confirmed_at'] == ts(5)
+    assert res['started_at'] == START
+
+
+def test_backoffice_contact_before_start_does_not_count(srv, bo, tmp_path):
+    bo.devices = [bo.make('FNLS-000001', [X, Y], last_contact=ts(-60))]
+    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', evidence=['backoffice'], backoffice_url=bo.url,
+                                    backoffice_password=PASSWORD, main_hostid=X, timeout=0.3))
+    assert_plain_failure(res, PASSWORD)
+    assert res['confirmed'] is False
+
+
+def test_order_first_confirming_source_wins(srv, bo, tmp_path):
+    srv.status = make_status(last_success=ts(4))
+    log = tmp_path / 'flexnetls.log'
+    log.write_text(LOG_START + LOG_OK)
+    res = run(backoffice_wait, args(srv.url, log, evidence=['log', 'status']))
+    assert res['source'] == 'log'
+
+
+def test_timeout_carries_last_error(srv, tmp_path):
+    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', timeout=0.4, poll_interval=0.1))
+    assert_plain_failure(res, PASSWORD)
+    assert res['msg'] == (
+        'The main server did not confirm contact with the back office within 0.4 s; its last error: connection '
+        'refused (source status). Check that the main can reach http://198.18.0.2:8888/flexnet/deviceservices and '
+        'that the back office accepts its hostid, then rerun.')
+    assert res['last_error'] == 'connection refused'
+    assert res['confirmed'] is False and res['polls'] >= 2
+
+
+def test_timeout_with_stale_success(srv, tmp_path):
+    srv.status = make_status(last_success=ts(-100), last_error='HTTP 503 from the back office')
+    srv.status['backoffice']['registered_role'] = 'MAIN'
+    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', timeout=0.2))
+    assert_plain_failure(res)
+    assert 'HTTP 503 from the back office (source status)' in res['msg']
+    assert 'older than the latest start' in res['detail']
+
+
+def test_waits_while_starting(srv, tmp_path):
+    srv.not_ready = True
+
+    def become_ready():
+        srv.not_ready = False
+        srv.status = make_status(last_success=ts(4))
+    timer = threading.Timer(0.4, become_ready)
+    timer.start()
+    try:
+        res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log'))
+    finally:
+        timer.cancel()
+    assert res['confirmed'] is True and res['source'] == 'status', res
+    assert res['polls'] > 1 and res['waited'] >= 0.3
+
+
+def test_waits_while_port_closed(tmp_path):
+    url = stubs.closed_url()
+    port = int(url.rsplit(':', 1)[1])
+    started = []
+
+    def start():
+        started.append(stubs.FakeLicenseServer(status=make_status(last_success=ts(4)), port=port))
+    timer = threading.Timer(0.4, start)
+    timer.start()
+    try:
+        res = run(backoffice_wait, args(url, tmp_path / 'none.log'))
+    finally:
+        timer.cancel()
+        for s in started:
+            s.stop()
+    assert res['confirmed'] is True and res['source'] == 'status', res
+    assert res['polls'] > 1
+
+
+def test_server_died(srv, tmp_path):
+    log = tmp_path / 'flexnetls.log'
+    log.write_text(LOG_START + LOG_READY + LOG_FAIL)
+    real_sleep = backoffice_wait.sleep
+
+    def sleep_then_die(seconds):
+        if not log.read_text().endswith(LOG_STOP):
+            srv.stop()
+            log.write_text(log.read_text() + LOG_STOP)
+        real_sleep(seconds)
+    with mock.patch.object(backoffice_wait, 'sleep', sleep_then_die):
+        res = run(backoffice_wait, args(srv.url, log, timeout=5))
+    assert_plain_failure(res, PASSWORD)
+    assert 'stopped while waiting' in res['msg'], res['msg']
+    assert 'connection refused' in res['msg']
+    assert res['waited'] < 4
+
+
+def test_check_mode_server_down(tmp_path):
+    res = run(backoffice_wait, args(stubs.closed_url(), tmp_path / 'none.log', timeout=30), check=True)
+    assert not res.get('failed'), res
+    assert res['confirmed'] is False and res['skipped'] is True
+    assert res['waited'] < 5
+
+
+def test_check_mode_still_reads(srv, tmp_path):
+    srv.status = make_status(last_success=ts(4))
+    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log'), check=True)
+    assert res['confirmed'] is True and res['skipped'] is False
+
+
+def test_wrong_password_fails_at_once(srv, tmp_path):
+    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', admin_password='wrong-' + PASSWORD))
+    assert_plain_failure(res, PASSWORD)
+    assert 'refused the admin credentials' in res['msg']
+
+
+def test_no_usable_source(tmp_path):
+    res = run(backoffice_wait, dict(server_url='http://127.0.0.1:1', evidence=['status', 'backoffice']))
+    assert_plain_failure(res)
+    assert res['msg'].startswith('No evidence source can be used')
+
+
+def test_bad_since(srv, tmp_path):
+    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', since='yesterday'))
+    assert_plain_failure(res)
+    assert 'ISO 8601' in res['msg']
+
+
+def test_since_later_than_contact(srv, tmp_path):
+    srv.status = make_status(last_success=ts(4))
+    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', since=ts(10), timeout=0.2))
+    assert_plain_failure(res)
+    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', since=ts(3)))
+    assert res['confirmed'] is True
+
+
+def test_documentation_matches_argument_spec():
+    returns = check_documentation(backoffice_wait)
+    assert {'confirmed', 'skipped', 'source', 'confirmed_at', 'boot_id', 'started_at', 'waited', 'polls',
+            'registered_role', 'device_id', 'last_error', 'detail', 'skipped_sources'} <= set(returns)
+
+
+# -- against the lab's emulated server and back office, when they are importable --------------------
+@pytest.fixture
+def lab_main(tmp_path):
+    backoffice = pytest.importorskip('fnlslab.backoffice')
+    install = pytest.importorskip('fnlslab.install')
+    flexnetls = pytest.importorskip('fnlslab.flexnetls')
+    import subprocess
+    bo = backoffice.start_in_thread(str(tmp_path / 'bo.sqlite'), host='127.0.0.1', port=0, user='admin',
+                                    password=PASSWORD)
+    port = int(stubs.closed_url().rsplit(':', 1)[1])
+    lab = {'startup_delay': 0.3, 'boot_fraction': 0.4, 'retry_initial': 0.2, 'retry_max': 0.8,
+           'poll_interval': 1.0, 'bind': '127.0.0.1', 'hostid_overrides': {'ETHERNET': X.split('/')[0]}}
+    paths = install.install_server(str(tmp_path / 'main'), backoffice_url=bo.url + '/flexnet/deviceservices',
+                                   admin_password=PASSWORD, lab=lab, port=port,
+                                   settings_extra_lines=['BACKUP_SERVER_HOSTID=%s' % Y])
+    emulator = os.path.join(os.path.dirname(flexnetls.__file__), 'flexnetls.py')
+    proc = subprocess.Popen([sys.executable, emulator, '--producer', 'demo', '--program-dir', paths['program_dir'],
+                             '--settings', paths['settings'], '--data-dir', paths['data_dir']],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield dict(url='http://127.0.0.1:%d' % port, bo=bo.url,
+                   log=os.path.join(paths['log_dir'], 'flexnetls.log'))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        bo.stop()
+
+
+def test_lab_main_confirms_by_each_source(lab_main):
+    base = dict(server_url=lab_main['url'], admin_password=PASSWORD, log_path=lab_main['log'], timeout=20,
+                poll_interval=0.1, backoffice_url=lab_main['bo'], backoffice_password=PASSWORD, backup_hostid=Y)
+    res = run(backoffice_wait, base)
+    assert res['confirmed'] is True and res['source'] == 'status', res
+    assert res['registered_role'] == 'MAIN' and res['device_id']
+    boot = res['boot_id']
+    for source in ('log', 'backoffice'):
+        res = run(backoffice_wait, dict(base, evidence=[source]))
+        assert res['confirmed'] is True and res['source'] == source, res
+        assert res['boot_id'] == boot

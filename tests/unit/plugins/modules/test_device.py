@@ -1,0 +1,281 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) fnls.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import importlib.util
+import os
+import sys
+from unittest import mock
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+
+def _stubs():
+    """The stub servers of test_fnls_http.py, loaded once."""
+    name = 'fnls_failover_unit_stubs'
+    if name not in sys.modules:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'module_utils', 'test_fnls_http.py')
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+stubs = _stubs()
+PASSWORD = stubs.PASSWORD
+
+
+class _Exit(Exception):
+    pass
+
+
+def run(module, args, check=False, diff=False):
+    """Run ``module.main()`` with ``args``; the dict given to exit_json or fail_json (with failed=True)."""
+    args = dict(args)
+    if check:
+        args['_ansible_check_mode'] = True
+    if diff:
+        args['_ansible_diff'] = True
+
+    def exit_json(self, **kwargs):
+        kwargs.setdefault('changed', False)
+        raise _Exit(kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs.update(failed=True, msg=msg)
+        raise _Exit(kwargs)
+
+    with patch_module_args(args), \
+            mock.patch.object(basic.AnsibleModule, 'exit_json', exit_json), \
+            mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json):
+        with pytest.raises(_Exit) as e:
+            module.main()
+    return e.value.args[0]
+
+
+def assert_plain_failure(res, *secrets):
+    assert res.get('failed'), res
+    assert 'Traceback' not in res['msg']
+    for s in secrets:
+        assert s not in repr(res)
+
+
+def argument_spec_of(module, args=None):
+    """The argument_spec the module gives AnsibleModule."""
+    seen = {}
+
+    class _Stop(Exception):
+        pass
+
+    def init(self, argument_spec=None, **kwargs):
+        seen['spec'] = argument_spec
+        seen['kwargs'] = kwargs
+        raise _Stop()
+
+    with patch_module_args(args or {}), mock.patch.object(basic.AnsibleModule, '__init__', init):
+        with pytest.raises(_Stop):
+            module.main()
+    return seen['spec'], seen['kwargs']
+
+
+def documented_options(module):
+    """DOCUMENTATION options with the collection's doc fragments merged in (module options win)."""
+    import yaml
+    from ansible_collections.fnls.failover.plugins.doc_fragments import backoffice_api, server_api
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    options = {}
+    fragments = {'fnls.failover.server_api': server_api, 'fnls.failover.backoffice_api': backoffice_api}
+    for name in doc.get('extends_documentation_fragment', []):
+        options.update(yaml.safe_load(fragments[name].ModuleDocFragment.DOCUMENTATION)['options'])
+    options.update(doc.get('options') or {})
+    return doc, options
+
+
+def check_documentation(module):
+    import yaml
+    spec, kwargs = argument_spec_of(module)
+    doc, options = documented_options(module)
+    assert kwargs.get('supports_check_mode') is True
+    assert doc['version_added'] == '1.0.0'
+    assert doc['author'] == 'fnls.failover maintainers'
+    assert set(spec) == set(options), set(spec) ^ set(options)
+    for name, arg in spec.items():
+        opt = options[name]
+        assert opt.get('type', 'str') == arg.get('type', 'str'), name
+        assert opt.get('required', False) == arg.get('required', False), name
+        assert opt.get('default') == arg.get('default'), name
+        assert opt.get('choices') == arg.get('choices'), name
+        assert opt.get('elements') == arg.get('elements'), name
+        assert opt.get('description'), name
+        if 'password' in name:
+            assert arg.get('no_log') is True, name
+    for key in ('check_mode', 'diff_mode'):
+        assert key in doc['attributes']
+    examples = yaml.safe_load(module.EXAMPLES)
+    modname = module.__name__.rsplit('.', 1)[-1]
+    assert all('fnls.failover.' + modname in task for task in examples if 'ansible.builtin.fail' not in task)
+    returns = yaml.safe_load(module.RETURN)
+    for key, value in returns.items():
+        assert value.get('description') and value.get('returned') and value.get('type'), key
+    return returns
+
+from ansible_collections.fnls.failover.plugins.modules import device
+
+X = '0A1B2C3D4E5F/ETHERNET'
+Y = '0A1B2C3D4E60/ETHERNET'
+Z = '0A1B2C3D4E61/ETHERNET'
+make = stubs.FakeBackOffice.make
+
+
+@pytest.fixture
+def bo():
+    s = stubs.FakeBackOffice()
+    yield s
+    s.stop()
+
+
+def args(url, **kw):
+    a = dict(backoffice_url=url, backoffice_password=PASSWORD)
+    a.update(kw)
+    return a
+
+
+def posts(bo, method):
+    return [r for r in bo.stub.requests if r[0] == method]
+
+
+def test_create_then_idempotent(bo):
+    res = run(device, args(bo.url, server_ids=[X, Y], alias='pair-a'))
+    assert res['changed'] is True, res
+    assert res['device']['serverIds'] == [X, Y]
+    assert res['device']['alias'] == 'pair-a'
+    res = run(device, args(bo.url, server_ids=[X, Y], alias='pair-a'))
+    assert res['changed'] is False
+    assert res['device']['serverIds'] == [X, Y]
+    assert len(posts(bo, 'POST')) == 1
+
+
+def test_create_check_mode(bo):
+    res = run(device, args(bo.url, server_ids=[X, Y]), check=True, diff=True)
+    assert res['changed'] is True and res['device'] is None
+    assert res['diff']['before'] == {'device': None}
+    assert bo.devices == [] and posts(bo, 'POST') == []
+
+
+def test_order_matters(bo):
+    bo.devices = [make('FNLS-000001', [Y, X])]
+    res = run(device, args(bo.url, server_ids=[X, Y]))
+    assert_plain_failure(res, PASSWORD)
+    assert res['msg'].startswith('The back office refused to create a device for %s, %s (HTTP 409 ' % (X, Y))
+
+
+def test_conflict_reports_code_and_message(bo):
+    bo.devices = [make('FNLS-000002', [Y])]
+    res = run(device, args(bo.url, server_ids=[X, Y]))
+    assert_plain_failure(res, PASSWORD)
+    assert 'ALREADY_REGISTERED_AS_MAIN' in res['msg']
+    assert 'is already registered (device FNLS-000002)' in res['msg']
+    assert res['code'] == 'ALREADY_REGISTERED_AS_MAIN'
+
+
+def test_delete_by_exact_ids_then_idempotent(bo):
+    bo.devices = [make('FNLS-000002', [Y])]
+    res = run(device, args(bo.url, state='absent', server_ids=[Y]))
+    assert res['changed'] is True and res['deleted'] == ['FNLS-000002']
+    assert bo.devices == []
+    res = run(device, args(bo.url, state='absent', server_ids=[Y]))
+    assert res['changed'] is False and res['deleted'] == []
+
+
+def test_delete_leaves_other_devices_without_force(bo):
+    bo.devices = [make('FNLS-000001', [Y, Z])]
+    res = run(device, args(bo.url, state='absent', server_ids=[Y]))
+    assert res['changed'] is False
+    assert [d['deviceId'] for d in res['others']] == ['FNLS-000001']
+    assert len(bo.devices) == 1
+    res = run(device, args(bo.url, state='absent', server_ids=[Y], force=True))
+    assert res['changed'] is True and res['deleted'] == ['FNLS-000001']
+    assert bo.devices == []
+
+
+def test_delete_by_id(bo):
+    bo.devices = [make('FNLS-000002', [Y])]
+    res = run(device, args(bo.url, state='absent', device_id='FNLS-000002'), check=True)
+    assert res['changed'] is True and res['deleted'] == ['FNLS-000002']
+    assert len(bo.devices) == 1
+    res = run(device, args(bo.url, state='absent', device_id='FNLS-000002'))
+    assert res['changed'] is True and bo.devices == []
+    res = run(device, args(bo.url, state='absent', device_id='FNLS-000002'))
+    assert res['changed'] is False
+
+
+def test_delete_by_id_refuses_other_ids(bo):
+    bo.devices = [make('FNLS-000001', [X, Y])]
+    res = run(device, args(bo.url, state='absent', device_id='FNLS-000001', server_ids=[Y]))
+    assert_plain_failure(res, PASSWORD)
+    assert 'refusing to delete it' in res['msg']
+    assert len(bo.devices) == 1
+    res = run(device, args(bo.url, state='absent', device_id='FNLS-000001', server_ids=[Y], force=True))
+    assert res['changed'] is True and bo.devices == []
+
+
+@pytest.mark.parametrize('kw, text', [
+    (dict(server_ids=['0A1B2C3D4E5F']), '<value>/<TYPE>'),
+    (dict(server_ids=[X, X]), 'different back-up'),
+    (dict(server_ids=[X, Y, Z]), 'different back-up'),
+    (dict(server_ids=[X], device_id='FNLS-1'), 'only used with state=absent'),
+    (dict(state='absent'), 'device_id or server_ids'),
+])
+def test_validation(kw, text):
+    res = run(device, args('http://127.0.0.1:1', **kw))
+    assert_plain_failure(res)
+    assert text in res['msg']
+
+
+# -- against the lab's back office, when it is importable --------------------------------------
+@pytest.fixture
+def lab(tmp_path):
+    backoffice = pytest.importorskip('fnlslab.backoffice')
+    h = backoffice.start_in_thread(str(tmp_path / 'bo.sqlite'), host='127.0.0.1', port=0, user='admin',
+                                   password=PASSWORD)
+    yield h
+    h.stop()
+
+
+def test_lab_repair_backup_registered_as_main(lab):
+    res = run(device, args(lab.url, server_ids=[Y]))
+    assert res['changed'] is True
+    wrong = res['device']['deviceId']
+    res = run(device, args(lab.url, server_ids=[X, Y]))
+    assert_plain_failure(res, PASSWORD)
+    assert 'ALREADY_REGISTERED_AS_MAIN' in res['msg'] and wrong in res['msg']
+    res = run(device, args(lab.url, state='absent', device_id=wrong, server_ids=[Y]))
+    assert res['changed'] is True and res['deleted'] == [wrong]
+    res = run(device, args(lab.url, server_ids=[X, Y], alias='pair-a'))
+    assert res['changed'] is True and res['device']['serverIds'] == [X, Y]
+    assert [s['role'] for s in res['device']['servers']] == ['MAIN', 'BACKUP']
+    res = run(device, args(lab.url, server_ids=[X, Y]))
+    assert res['changed'] is False
+
+
+def test_lab_delete_pair_by_ids(lab):
+    run(device, args(lab.url, server_ids=[X, Y]))
+    res = run(device, args(lab.url, state='absent', server_ids=[Y]))
+    assert res['changed'] is False and len(res['others']) == 1
+    res = run(device, args(lab.url, state='absent', server_ids=[X, Y]))
+    assert res['changed'] is True
+    res = run(device, args(lab.url, state='absent', server_ids=[X, Y]))
+    assert res['changed'] is False
+
+
+def test_documentation_matches_argument_spec():
+    returns = check_documentation(device)
+    assert {'device', 'deleted', 'others', 'diff'} <= set(returns)

@@ -1,0 +1,449 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) fnls.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import importlib.util
+import os
+import sys
+from unittest import mock
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+
+def _stubs():
+    """The stub servers of test_fnls_http.py, loaded once."""
+    name = 'fnls_failover_unit_stubs'
+    if name not in sys.modules:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'module_utils', 'test_fnls_http.py')
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+stubs = _stubs()
+PASSWORD = stubs.PASSWORD
+
+
+class _Exit(Exception):
+    pass
+
+
+def run(module, args, check=False, diff=False):
+    """Run ``module.main()`` with ``args``; the dict given to exit_json or fail_json (with failed=True)."""
+    args = dict(args)
+    if check:
+        args['_ansible_check_mode'] = True
+    if diff:
+        args['_ansible_diff'] = True
+
+    def exit_json(self, **kwargs):
+        kwargs.setdefault('changed', False)
+        raise _Exit(kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs.update(failed=True, msg=msg)
+        raise _Exit(kwargs)
+
+    with patch_module_args(args), \
+            mock.patch.object(basic.AnsibleModule, 'exit_json', exit_json), \
+            mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json):
+        with pytest.raises(_Exit) as e:
+            module.main()
+    return e.value.args[0]
+
+
+def assert_plain_failure(res, *secrets):
+    assert res.get('failed'), res
+    assert 'Traceback' not in res['msg']
+    for s in secrets:
+        assert s not in repr(res)
+
+
+def argument_spec_of(module, args=None):
+    """The argument_spec the module gives AnsibleModule."""
+    seen = {}
+
+    class _Stop(Exception):
+        pass
+
+    def init(self, argument_spec=None, **kwargs):
+        seen['spec'] = argument_spec
+        seen['kwargs'] = kwargs
+        raise _Stop()
+
+    with patch_module_args(args or {}), mock.patch.object(basic.AnsibleModule, '__init__', init):
+        with pytest.raises(_Stop):
+            module.main()
+    return seen['spec'], seen['kwargs']
+
+
+def documented_options(module):
+    """DOCUMENTATION options with the collection's doc fragments merged in (module options win)."""
+    import yaml
+    from ansible_collections.fnls.failover.plugins.doc_fragments import backoffice_api, server_api
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    options = {}
+    fragments = {'fnls.failover.server_api': server_api, 'fnls.failover.backoffice_api': backoffice_api}
+    for name in doc.get('extends_documentation_fragment', []):
+        options.update(yaml.safe_load(fragments[name].ModuleDocFragment.DOCUMENTATION)['options'])
+    options.update(doc.get('options') or {})
+    return doc, options
+
+
+def check_documentation(module):
+    import yaml
+    spec, kwargs = argument_spec_of(module)
+    doc, options = documented_options(module)
+    assert kwargs.get('supports_check_mode') is True
+    assert doc['version_added'] == '1.0.0'
+    assert doc['author'] == 'fnls.failover maintainers'
+    assert set(spec) == set(options), set(spec) ^ set(options)
+    for name, arg in spec.items():
+        opt = options[name]
+        assert opt.get('type', 'str') == arg.get('type', 'str'), name
+        assert opt.get('required', False) == arg.get('required', False), name
+        assert opt.get('default') == arg.get('default'), name
+        assert opt.get('choices') == arg.get('choices'), name
+        assert opt.get('elements') == arg.get('elements'), name
+        assert opt.get('description'), name
+        if 'password' in name:
+            assert arg.get('no_log') is True, name
+    for key in ('check_mode', 'diff_mode'):
+        assert key in doc['attributes']
+    examples = yaml.safe_load(module.EXAMPLES)
+    modname = module.__name__.rsplit('.', 1)[-1]
+    assert all('fnls.failover.' + modname in task for task in examples if 'ansible.builtin.fail' not in task)
+    returns = yaml.safe_load(module.RETURN)
+    for key, value in returns.items():
+        assert value.get('description') and value.get('returned') and value.get('type'), key
+    return returns
+
+from ansible_collections.fnls.failover.plugins.modules import server
+
+Y = '0A1B2C3D4E60/ETHERNET'
+ts = stubs.ts
+make_status = stubs.make_status
+
+
+class FakeService(object):
+    """``service NAME start|stop|restart|status`` with LSB exit codes; ``on_start`` runs after a start."""
+
+    def __init__(self, running=False, on_start=None, on_stop=None, status_rc=None, start_keeps_running=True):
+        self.running = running
+        self.calls = []
+        self.on_start = on_start
+        self.on_stop = on_stop
+        self.status_rc = status_rc
+        self.start_keeps_running = start_keeps_running
+
+    def __call__(self, module, argv, **kwargs):
+        argv = list(argv)
+        self.calls.append(' '.join(argv))
+        action = argv[-1]
+        if argv[0].endswith('systemctl'):
+            action = argv[1]
+            if action == 'show':
+                return 0, 'loaded\n', ''
+            if action == 'is-active':
+                return (0, 'active', '') if self.running else (3, 'inactive', '')
+        if action == 'status':
+            if self.status_rc is not None:
+                return self.status_rc, '', 'unrecognized service'
+            return (0, 'running', '') if self.running else (3, 'stopped', '')
+        if action in ('start', 'restart'):
+            self.running = self.start_keeps_running
+            if self.on_start:
+                self.on_start()
+            return 0, '', ''
+        if action == 'stop':
+            self.running = False
+            if self.on_stop:
+                self.on_stop()
+            return 0, '', ''
+        return 1, '', 'unknown action'
+
+    def actions(self):
+        out = []
+        for c in self.calls:
+            words = c.split()
+            action = words[1] if words[0].endswith('systemctl') else words[-1]
+            if action not in ('status', 'is-active', 'show'):
+                out.append(action)
+        return out
+
+
+@pytest.fixture
+def svc():
+    fake = FakeService()
+    with mock.patch.object(basic.AnsibleModule, 'run_command', lambda self, argv, **kw: fake(self, argv, **kw)), \
+            mock.patch.object(basic.AnsibleModule, 'get_bin_path',
+                              lambda self, name, required=False, opt_dirs=None: '/usr/sbin/' + name):
+        yield fake
+
+
+@pytest.fixture
+def own():
+    """The server being managed (UP, no back-office contact needed)."""
+    s = stubs.FakeLicenseServer(status=make_status(last_success=None, boot_id='own-1'))
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def main():
+    """The main of the pair, confirmed: READY, contact after its start, registered as MAIN."""
+    s = stubs.FakeLicenseServer(status=make_status(last_success=ts(4), boot_id='main-7', backup_hostid=Y))
+    yield s
+    s.stop()
+
+
+def args(own_url, **kw):
+    a = dict(name='flexnetls-demo', service_manager='service', server_url=own_url, admin_password=PASSWORD,
+             ready_timeout=5, stop_timeout=2)
+    a.update(kw)
+    return a
+
+
+def refusal(url, why):
+    return ('Refusing to start the back-up server: the main server at %s has not confirmed back-office contact '
+            'since its latest start (%s). Start and confirm the main first (fnls.failover.backoffice_wait).'
+            % (url, why))
+
+
+def test_started_when_running_is_unchanged(svc, own):
+    svc.running = True
+    res = run(server, args(own.url))
+    assert res['changed'] is False and res['was_running'] is True
+    assert svc.actions() == []
+    assert res['ready'] is True and res['boot_id'] == 'own-1'
+
+
+def test_start_and_wait_ready(svc, own):
+    res = run(server, args(own.url))
+    assert not res.get('failed'), res
+    assert res['changed'] is True and res['was_running'] is False and res['running'] is True
+    assert svc.actions() == ['start']
+    assert res['commands'] == ['/usr/sbin/service flexnetls-demo start']
+    assert res['boot_id'] == 'own-1' and res['ready'] is True
+
+
+def test_start_waits_through_starting(svc, own):
+    own.health = 'STARTING'
+    own.not_ready = True
+    import threading
+    t = threading.Timer(0.5, lambda: (setattr(own, 'health', 'UP'), setattr(own, 'not_ready', False)))
+    t.start()
+    try:
+        res = run(server, args(own.url))
+    finally:
+        t.cancel()
+    assert res['changed'] is True and res['ready'] is True and res['boot_id'] == 'own-1', res
+
+
+def test_start_check_mode(svc, own):
+    res = run(server, args(own.url), check=True)
+    assert res['changed'] is True and svc.actions() == []
+    assert res['commands'] == ['/usr/sbin/service flexnetls-demo start']
+
+
+def test_service_died_during_start(svc):
+    svc.start_keeps_running = False
+    with mock.patch.object(server, 'SERVICE_CHECK_EVERY', 0.1):
+        res = run(server, args(stubs.closed_url()))
+    assert_plain_failure(res, PASSWORD)
+    assert 'stopped during start-up' in res['msg']
+
+
+def test_not_ready_in_time(svc, own):
+    own.health = 'STARTING'
+    res = run(server, args(own.url, ready_timeout=0.5))
+    assert_plain_failure(res, PASSWORD)
+    assert 'did not become ready within 0.5 s' in res['msg']
+
+
+def test_not_installed(svc):
+    svc.status_rc = 4
+    res = run(server, args(stubs.closed_url()))
+    assert_plain_failure(res)
+    assert 'is not installed' in res['msg']
+
+
+# -- stopped ---------------------------------------------------------------------------------
+def test_stop(svc):
+    svc.running = True
+    res = run(server, args(stubs.closed_url(), state='stopped'))
+    assert res['changed'] is True and res['running'] is False, res
+    assert svc.actions() == ['stop']
+    res = run(server, args(stubs.closed_url(), state='stopped'))
+    assert res['changed'] is False
+
+
+def test_stop_check_mode(svc):
+    svc.running = True
+    res = run(server, args(stubs.closed_url(), state='stopped'), check=True)
+    assert res['changed'] is True and svc.actions() == [] and svc.running is True
+
+
+def test_stop_port_still_open(svc, own):
+    svc.running = True
+    res = run(server, args(own.url, state='stopped', stop_timeout=0.3))
+    assert_plain_failure(res)
+    assert 'still answers' in res['msg']
+
+
+# -- restarted ---------------------------------------------------------------------------------
+def test_restart_waits_for_new_boot(svc, own):
+    svc.running = True
+    svc.on_start = lambda: own.status.update(boot_id='own-2')
+    res = run(server, args(own.url, state='restarted'))
+    assert res['changed'] is True and svc.actions() == ['restart']
+    assert res['boot_id'] == 'own-2'
+
+
+def test_restart_when_stopped_starts(svc, own):
+    res = run(server, args(own.url, state='restarted'))
+    assert res['changed'] is True and svc.actions() == ['start']
+
+
+# -- the guard -------------------------------------------------------------------------------------
+def test_guard_passes(svc, own, main):
+    res = run(server, args(own.url, guard_main_url=main.url, guard_boot_id='main-7', guard_backup_hostid=Y))
+    assert not res.get('failed'), res
+    assert res['changed'] is True and svc.actions() == ['start']
+    g = res['guard']
+    assert g['checked'] is True and g['passed'] is True
+    assert g['main_boot_id'] == 'main-7' and g['main_last_success'] == ts(4)
+
+
+def test_guard_refuses_without_contact(svc, own, main):
+    main.status = make_status(last_success=None, last_error='connection refused', boot_id='main-7')
+    res = run(server, args(own.url, guard_main_url=main.url))
+    assert_plain_failure(res, PASSWORD)
+    assert res['msg'] == refusal(main.url, 'last error: connection refused')
+    assert svc.actions() == []
+    assert res['guard']['passed'] is False and res['guard']['checked'] is True
+
+
+def test_guard_refuses_contact_before_latest_start(svc, own, main):
+    main.status = make_status(last_success=ts(-30), last_error='HTTP 503', boot_id='main-8')
+    main.status['backoffice']['registered_role'] = 'MAIN'
+    res = run(server, args(own.url, guard_main_url=main.url))
+    assert res['msg'] == refusal(main.url, 'last error: HTTP 503')
+    assert svc.actions() == []
+
+
+def test_guard_refuses_registered_as_backup(svc, own, main):
+    main.status['backoffice']['registered_role'] = 'BACKUP'
+    res = run(server, args(own.url, guard_main_url=main.url))
+    assert_plain_failure(res)
+    assert res['msg'].startswith('Refusing to start the back-up server')
+    assert 'BACKUP' in res['msg']
+    assert svc.actions() == []
+
+
+def test_guard_refuses_main_not_ready(svc, own, main):
+    main.status['state'] = 'STARTING'
+    res = run(server, args(own.url, guard_main_url=main.url))
+    assert_plain_failure(res)
+    assert 'not READY' in res['msg'] and svc.actions() == []
+
+
+def test_guard_refuses_main_starting(svc, own, main):
+    main.not_ready = True
+    res = run(server, args(own.url, guard_main_url=main.url))
+    assert res['msg'] == refusal(main.url, 'it is still starting')
+    assert svc.actions() == []
+
+
+def test_guard_refuses_main_down(svc, own):
+    url = stubs.closed_url()
+    res = run(server, args(own.url, guard_main_url=url))
+    assert_plain_failure(res, PASSWORD)
+    assert res['msg'].startswith('Refusing to start the back-up server: the main server at %s has not confirmed'
+                                 % url)
+    assert 'connection refused' in res['msg'] and svc.actions() == []
+
+
+def test_guard_refuses_other_boot(svc, own, main):
+    res = run(server, args(own.url, guard_main_url=main.url, guard_boot_id='main-6'))
+    assert_plain_failure(res)
+    assert 'has started again since its contact was confirmed (boot main-7, expected main-6)' in res['msg']
+    assert svc.actions() == []
+
+
+def test_guard_refuses_other_backup_hostid(svc, own, main):
+    res = run(server, args(own.url, guard_main_url=main.url, guard_backup_hostid='0A1B2C3D4E99/ETHERNET'))
+    assert_plain_failure(res)
+    assert 'names the back-up %s, not 0A1B2C3D4E99/ETHERNET' % Y in res['msg']
+
+
+def test_guard_uses_own_credentials(svc, own, main):
+    res = run(server, args(own.url, guard_main_url=main.url, guard_admin_password='wrong-' + PASSWORD))
+    assert_plain_failure(res, PASSWORD)
+    assert 'could not be asked for its status' in res['msg']
+    assert 'guard_admin_password' in res['msg']
+
+
+def test_guard_not_evaluated_when_running(svc, own, main):
+    svc.running = True
+    main.status = make_status(last_success=None)
+    res = run(server, args(own.url, guard_main_url=main.url))
+    assert res['changed'] is False and res['guard']['checked'] is False
+    assert main.stub.requests == []
+
+
+def test_guard_check_mode_reports_without_failing(svc, own, main):
+    main.status = make_status(last_success=None, last_error='connection refused')
+    res = run(server, args(own.url, guard_main_url=main.url), check=True)
+    assert not res.get('failed'), res
+    assert res['changed'] is True and res['guard']['passed'] is False
+    assert svc.actions() == []
+    res = run(server, args(own.url, guard_main_url=main.url, guard_check_mode_skip=False), check=True)
+    assert_plain_failure(res)
+    assert res['msg'] == refusal(main.url, 'last error: connection refused')
+
+
+def test_guard_needs_password(svc, own, main):
+    a = args(own.url, guard_main_url=main.url)
+    del a['admin_password']
+    res = run(server, a)
+    assert_plain_failure(res)
+    assert 'guard_admin_password' in res['msg']
+
+
+def test_auto_uses_service_without_systemd(svc, own):
+    with mock.patch.object(server.os.path, 'isdir', lambda p: False):
+        res = run(server, args(own.url, service_manager='auto'))
+    assert res['service_manager'] == 'service'
+
+
+def test_systemctl(svc, own):
+    res = run(server, args(own.url, service_manager='systemctl'))
+    assert res['service_manager'] == 'systemctl'
+    assert res['commands'] == ['/usr/sbin/systemctl start flexnetls-demo']
+    assert svc.actions() == ['start']
+    svc.running = True
+    res = run(server, args(own.url, service_manager='systemctl', state='stopped', server_url=stubs.closed_url()))
+    assert res['changed'] is True and svc.actions() == ['start', 'stop']
+
+
+def test_bad_name(svc):
+    res = run(server, args(stubs.closed_url(), name='../etc/x'))
+    assert_plain_failure(res)
+    assert 'not a service name' in res['msg']
+
+
+def test_documentation_matches_argument_spec():
+    returns = check_documentation(server)
+    assert {'state', 'name', 'service_manager', 'was_running', 'running', 'ready', 'commands', 'boot_id',
+            'guard'} <= set(returns)
+    assert set(returns['guard']['contains']) == {'checked', 'passed', 'main_boot_id', 'main_last_success', 'detail'}
