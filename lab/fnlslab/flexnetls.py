@@ -1,0 +1,1118 @@
+#!/usr/bin/env python3
+"""Emulated FlexNet Embedded local license server (stands in for flexnetls.jar).
+
+One file, Python standard library only: it is copied onto a lab host as
+/opt/flexnetls/<producer>/flexnetls.py and run there by the host's python3.
+Every interface it offers is described in lab/MODEL.md, sections 1 to 4:
+
+* reads the local settings file (/etc/default/flexnetls-<producer>), the producer
+  settings (producer-settings.xml) and the lab's own tuning (lab.json);
+* derives the host's hostids (ETHERNET, VM_UUID), honours ACTIVE_HOSTID;
+* starts like a JVM: port closed, then 503 "not ready", then READY;
+* offers the REST API (health, authorize, hostids, config, status) and the client
+  endpoints /fne/bin/capability and /fne/bin/sync;
+* sends capability requests to the back office (backoffice.url) with back-off;
+* as a back-up (fne.syncTo.enabled=true) syncs from the main and takes over while
+  the main is unreachable, for the producer's maintenance interval;
+* writes logs/flexnetls.log, events.jsonl, state.json and server.pid in its data dir.
+"""
+
+import argparse
+import datetime
+import hmac
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+import xml.etree.ElementTree as ET
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+VERSION = "2026.11-lab"
+MAX_BODY = 64 * 1024
+TOKEN_LIFETIME = 3600.0
+DEFAULT_PORT = 7070
+
+LAB_DEFAULTS = {
+    "startup_delay": 3.0,
+    "boot_fraction": 0.4,
+    "bind": "0.0.0.0",
+    "hostid_overrides": {},
+    "net_interface": None,
+    "retry_initial": 1.0,
+    "retry_max": 30.0,
+    "poll_interval": 60.0,
+    "sync_interval": 2.0,
+    "sys_class_net": "/sys/class/net",
+    "machine_id_path": "/etc/machine-id",
+    "features": [],
+}
+
+CONFIG_KEYS = (
+    "licensing.main.uri",
+    "licensing.backup.uri",
+    "fne.syncTo.enabled",
+    "fne.syncTo.mainUri",
+    "fne.syncTo.interval",
+    "fne.syncTo.pageSize",
+    "fne.syncTo.retries",
+    "backoffice.url",
+)
+BOOL_KEYS = ("fne.syncTo.enabled",)
+DURATION_KEYS = ("fne.syncTo.interval",)
+INT_KEYS = ("fne.syncTo.pageSize", "fne.syncTo.retries")
+
+HOSTID_ORDER = ("ETHERNET", "VM_UUID")
+PEER_UP_WINDOW = 15.0  # a main regards its back-up as UP this long after its last sync
+
+
+class StartupError(Exception):
+    """A problem that stops the server from starting (logged, exit status 1)."""
+
+
+# --------------------------------------------------------------------------- utilities
+
+def iso(ts=None):
+    """ISO 8601 UTC with milliseconds, e.g. 2026-11-29T12:00:00.123Z; None stays None."""
+    if ts is None:
+        return None
+    dt = datetime.datetime.fromtimestamp(ts, tz=datetime.timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (dt.microsecond // 1000)
+
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.IGNORECASE)
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(text):
+    """'500ms', '2s', '1m', '1h', '7d' or a plain number of seconds -> seconds (float)."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return float(text)
+    m = _DURATION_RE.match(str(text or ""))
+    if not m:
+        raise ValueError("not a duration: %r" % (text,))
+    return float(m.group(1)) * _DURATION_UNITS[(m.group(2) or "s").lower()]
+
+
+def fmt_seconds(value):
+    return "%g" % value
+
+
+_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def parse_settings_text(text):
+    """Shell-style KEY=VALUE lines: '#' comments, optional 'export ', quotes '…' / "…"."""
+    result = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export ") or line.startswith("export\t"):
+            line = line[7:].strip()
+        if "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        key = key.strip()
+        if not _KEY_RE.match(key):
+            continue
+        value = value.strip()
+        if value[:1] in ("'", '"'):
+            quote = value[0]
+            end = value.find(quote, 1)
+            value = value[1:end] if end > 0 else value[1:]
+        else:
+            value = re.split(r"\s+#", value, maxsplit=1)[0].strip()
+        result[key] = value
+    return result
+
+
+def parse_producer_settings(path):
+    """<producer-settings><property name="…">value</property>…</producer-settings> -> dict."""
+    tree = ET.parse(path)
+    props = {}
+    for prop in tree.getroot().iter("property"):
+        name = prop.get("name")
+        if name:
+            props[name.strip()] = (prop.text or "").strip()
+    return props
+
+
+def normalise_hostid(text):
+    """'<value>/<TYPE>' with the type upper-cased (and the value too for hex types); None if empty."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if "/" not in text:
+        return text
+    value, htype = text.rsplit("/", 1)
+    htype = htype.strip().upper()
+    value = value.strip()
+    if htype in HOSTID_ORDER:
+        value = value.upper()
+    return "%s/%s" % (value, htype)
+
+
+def format_vm_uuid(machine_id):
+    mid = machine_id.strip().lower()
+    if not re.match(r"^[0-9a-f]{32}$", mid):
+        return None
+    return ("%s-%s-%s-%s-%s" % (mid[0:8], mid[8:12], mid[12:16], mid[16:20], mid[20:32])).upper()
+
+
+def read_mac(sys_class_net, iface):
+    try:
+        with open(os.path.join(sys_class_net, iface, "address"), encoding="ascii") as fh:
+            mac = fh.read().strip()
+    except OSError:
+        return None
+    value = mac.replace(":", "").replace("-", "").upper()
+    if not re.match(r"^[0-9A-F]{12}$", value) or value == "000000000000":
+        return None
+    return value
+
+
+# --------------------------------------------------------------------------- the server
+
+class LicenseServer:
+    def __init__(self, producer, program_dir, settings_path, data_dir):
+        self.producer = producer
+        self.program_dir = program_dir
+        self.settings_path = settings_path
+        self.data_dir = data_dir
+        self.log_path = os.path.join(data_dir, "logs", "flexnetls.log")
+        self.events_path = os.path.join(data_dir, "events.jsonl")
+        self.state_path = os.path.join(data_dir, "state.json")
+        self.pid_path = os.path.join(data_dir, "server.pid")
+
+        self.boot_id = str(uuid.uuid4())
+        self.started_at = time.time()
+        self.ready_at = None
+        self.phase = "CLOSED"  # CLOSED -> STARTING -> READY
+        self.host = socket.gethostname()
+        self.hostid = None
+
+        self.lock = threading.RLock()
+        self.log_lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.bo_wake = threading.Event()
+        self.sync_wake = threading.Event()
+        self.tokens = {}
+        self.httpd = None
+
+        self.bo = {"attempts": 0, "last_attempt": None, "last_success": None, "last_error": None,
+                   "last_error_at": None, "registered_role": None, "device_id": None}
+        self.failover = {"peer_hostid": None, "peer_state": "UNKNOWN", "last_sync": None,
+                         "last_error": None, "active": False, "since": None}
+        self.served_backup_at = None  # last accepted sync from a back-up (main side)
+        self.refusals = {}  # hostid -> time of the last refusal event
+
+    # ------------------------------------------------------------------ output
+    def log(self, level, thread, text):
+        line = "%s %-5s [%s] %s\n" % (iso(time.time()), level, thread, text)
+        with self.log_lock:
+            try:
+                with open(self.log_path, "a", encoding="utf-8") as fh:
+                    fh.write(line)
+                    fh.flush()
+            except OSError:
+                sys.stderr.write(line)
+
+    def event(self, name, result="ok", detail=""):
+        record = {"ts": round(time.time(), 3), "host": self.host, "hostid": self.hostid,
+                  "source": "server", "event": name, "result": result, "detail": detail,
+                  "boot_id": self.boot_id}
+        line = json.dumps(record, sort_keys=False) + "\n"
+        with self.log_lock:
+            try:
+                with open(self.events_path, "a", encoding="utf-8") as fh:
+                    fh.write(line)
+                    fh.flush()
+            except OSError:
+                pass
+
+    # ------------------------------------------------------------------ configuration
+    def load(self):
+        os.makedirs(os.path.join(self.data_dir, "logs"), exist_ok=True)
+        self.log("INFO", "main", "FlexNet Embedded License Server starting (boot %s)" % self.boot_id)
+        self.log("INFO", "main", "Version %s, producer %s, program dir %s, data dir %s"
+                 % (VERSION, self.producer, self.program_dir, self.data_dir))
+
+        # lab.json
+        self.lab = dict(LAB_DEFAULTS)
+        lab_path = os.path.join(self.program_dir, "lab.json")
+        if os.path.exists(lab_path):
+            try:
+                with open(lab_path, encoding="utf-8") as fh:
+                    data = json.load(fh)
+            except (OSError, ValueError) as exc:
+                raise StartupError("cannot read %s: %s" % (lab_path, exc))
+            if not isinstance(data, dict):
+                raise StartupError("%s does not hold a JSON object" % lab_path)
+            for key, value in data.items():
+                if value is not None or key == "net_interface":
+                    self.lab[key] = value
+        for key in ("startup_delay", "boot_fraction", "retry_initial", "retry_max", "poll_interval",
+                    "sync_interval"):
+            try:
+                self.lab[key] = float(self.lab[key])
+            except (TypeError, ValueError):
+                raise StartupError("lab.json: %s must be a number" % key)
+
+        # local settings
+        self.settings = {}
+        try:
+            with open(self.settings_path, encoding="utf-8") as fh:
+                self.settings = parse_settings_text(fh.read())
+        except FileNotFoundError:
+            self.log("WARN", "main", "Settings file %s not found; using defaults" % self.settings_path)
+        except OSError as exc:
+            raise StartupError("cannot read settings file %s: %s" % (self.settings_path, exc))
+        port_text = self.settings.get("PORT", "") or str(DEFAULT_PORT)
+        try:
+            self.port = int(port_text)
+            if not 0 < self.port < 65536:
+                raise ValueError
+        except ValueError:
+            raise StartupError("PORT=%s in %s is not a port number" % (port_text, self.settings_path))
+
+        # producer settings
+        self.producer_settings = {}
+        ps_path = os.path.join(self.program_dir, "producer-settings.xml")
+        try:
+            self.producer_settings = parse_producer_settings(ps_path)
+        except FileNotFoundError:
+            self.log("WARN", "main", "Producer settings %s not found; using defaults" % ps_path)
+        except (OSError, ET.ParseError) as exc:
+            raise StartupError("cannot read producer settings %s: %s" % (ps_path, exc))
+        self.admin_user = self.producer_settings.get("security.admin.user") or "admin"
+        self.admin_password = self.producer_settings.get("security.admin.password")
+        if not self.admin_password:
+            self.admin_password = "admin"
+            self.log("WARN", "main", "security.admin.password is not set; the default password is in use")
+        mi_text = self.producer_settings.get("fne.syncTo.maintenanceInterval") or "7d"
+        try:
+            self.maintenance_interval = parse_duration(mi_text)
+        except ValueError:
+            raise StartupError("producer setting fne.syncTo.maintenanceInterval=%s is not a duration"
+                               % mi_text)
+
+        # hostids
+        self.hostids = self.discover_hostids()
+        if not self.hostids:
+            raise StartupError("no hostid found on this host (no network interface, no machine-id)")
+        active = self.settings.get("ACTIVE_HOSTID", "").strip()
+        if active:
+            wanted = normalise_hostid(active)
+            own = ["%s/%s" % (v, t) for t, v in self.hostids]
+            if wanted not in own:
+                raise StartupError("ACTIVE_HOSTID=%s is not a hostid of this host (hostids: %s)"
+                                   % (active, ", ".join(own)))
+            self.selected_type = wanted.rsplit("/", 1)[1]
+        else:
+            types = [t for t, _ in self.hostids]
+            self.selected_type = "ETHERNET" if "ETHERNET" in types else types[0]
+        self.hostid = "%s/%s" % (dict(self.hostids)[self.selected_type], self.selected_type)
+        self.backup_hostid = normalise_hostid(self.settings.get("BACKUP_SERVER_HOSTID", ""))
+        if self.backup_hostid and "/" not in self.backup_hostid:
+            self.log("WARN", "main", "BACKUP_SERVER_HOSTID=%s is not of the form <value>/<TYPE>"
+                     % self.backup_hostid)
+        self.log("INFO", "main", "Hostid %s%s" % (
+            self.hostid, ", back-up server hostid %s" % self.backup_hostid if self.backup_hostid else ""))
+
+        # persisted state
+        self.state = {"config": {}, "features": [], "last_sync": None}
+        if os.path.exists(self.state_path):
+            try:
+                with open(self.state_path, encoding="utf-8") as fh:
+                    data = json.load(fh)
+                if isinstance(data, dict):
+                    self.state.update(data)
+            except (OSError, ValueError) as exc:
+                self.log("WARN", "main", "Ignoring unreadable state file %s: %s" % (self.state_path, exc))
+        if not isinstance(self.state.get("config"), dict):
+            self.state["config"] = {}
+        self.state["config"] = {k: str(v) for k, v in self.state["config"].items() if k in CONFIG_KEYS}
+        self.failover["last_sync"] = self.state.get("last_sync")
+
+    def discover_hostids(self):
+        found = {}
+        net = self.lab.get("sys_class_net") or "/sys/class/net"
+        iface = self.lab.get("net_interface")
+        mac = None
+        if iface:
+            mac = read_mac(net, iface)
+        else:
+            try:
+                names = sorted(n for n in os.listdir(net) if n != "lo")
+            except OSError:
+                names = []
+            for name in names:
+                mac = read_mac(net, name)
+                if mac:
+                    break
+        if mac:
+            found["ETHERNET"] = mac
+        try:
+            with open(self.lab.get("machine_id_path") or "/etc/machine-id", encoding="ascii") as fh:
+                vm = format_vm_uuid(fh.read())
+            if vm:
+                found["VM_UUID"] = vm
+        except OSError:
+            pass
+        overrides = self.lab.get("hostid_overrides") or {}
+        if isinstance(overrides, dict):
+            for htype, value in overrides.items():
+                if value:
+                    htype = str(htype).upper()
+                    value = str(value).strip()
+                    if htype == "ETHERNET":
+                        value = value.replace(":", "").replace("-", "")
+                    found[htype] = value.upper() if htype in HOSTID_ORDER else value
+        order = [t for t in HOSTID_ORDER if t in found] + sorted(t for t in found if t not in HOSTID_ORDER)
+        return [(t, found[t]) for t in order]
+
+    def config(self):
+        cfg = {
+            "licensing.main.uri": "",
+            "licensing.backup.uri": "",
+            "fne.syncTo.enabled": "false",
+            "fne.syncTo.mainUri": "",
+            "fne.syncTo.interval": "2s",
+            "fne.syncTo.pageSize": "1000",
+            "fne.syncTo.retries": "3",
+            "backoffice.url": self.producer_settings.get("backoffice.url", ""),
+        }
+        with self.lock:
+            cfg.update(self.state["config"])
+        return cfg
+
+    def sync_enabled(self):
+        return self.config()["fne.syncTo.enabled"] == "true"
+
+    def save_state(self):
+        with self.lock:
+            data = json.dumps(self.state, indent=2, sort_keys=True)
+        tmp = self.state_path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(data + "\n")
+        os.replace(tmp, self.state_path)
+
+    def set_config(self, changes):
+        """Validate and apply a config change; returns an error text or None."""
+        if not isinstance(changes, dict):
+            return "the request body must be a JSON object of settings"
+        clean = {}
+        for key, value in changes.items():
+            if key not in CONFIG_KEYS:
+                return "unknown configuration key: %s" % key
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            elif value is None:
+                text = ""
+            elif isinstance(value, (int, float)):
+                text = str(value)
+            elif isinstance(value, str):
+                text = value.strip()
+            else:
+                return "the value of %s must be a string" % key
+            if key in BOOL_KEYS:
+                low = text.lower()
+                if low not in ("true", "false"):
+                    return "the value of %s must be true or false" % key
+                text = low
+            elif key in DURATION_KEYS:
+                try:
+                    if parse_duration(text) <= 0:
+                        raise ValueError
+                except ValueError:
+                    return "the value of %s must be a duration such as 2s, 500ms or 1m" % key
+            elif key in INT_KEYS:
+                if not re.match(r"^\d+$", text):
+                    return "the value of %s must be a whole number" % key
+            clean[key] = text
+        with self.lock:
+            before = self.config()
+            self.state["config"].update(clean)
+            after = self.config()
+        self.save_state()
+        changed = sorted(k for k in clean if before.get(k) != after.get(k))
+        if changed:
+            self.log("INFO", "api", "Configuration changed: %s"
+                     % ", ".join("%s=%s" % (k, after[k]) for k in changed))
+        if before["fne.syncTo.enabled"] != after["fne.syncTo.enabled"] or \
+                before["fne.syncTo.mainUri"] != after["fne.syncTo.mainUri"]:
+            with self.lock:
+                self.failover.update({"peer_state": "UNKNOWN", "last_error": None, "active": False,
+                                      "since": None})
+            if after["fne.syncTo.enabled"] == "true":
+                self.log("INFO", "api", "Failover support enabled: syncing from %s"
+                         % (after["fne.syncTo.mainUri"] or "(fne.syncTo.mainUri not set)"))
+            else:
+                self.log("INFO", "api", "Failover support disabled")
+        if before["backoffice.url"] != after["backoffice.url"] or \
+                before["fne.syncTo.enabled"] != after["fne.syncTo.enabled"]:
+            self.bo_wake.set()
+        self.sync_wake.set()
+        return None
+
+    # ------------------------------------------------------------------ features
+    def features(self):
+        merged = {}
+        for source in (self.lab.get("features") or [], self.state.get("features") or []):
+            for feat in source:
+                if isinstance(feat, dict) and feat.get("name"):
+                    merged[str(feat["name"])] = {
+                        "name": str(feat["name"]),
+                        "count": int(feat.get("count", 1) or 0),
+                        "expires": str(feat.get("expires") or "permanent"),
+                    }
+        return list(merged.values())
+
+    # ------------------------------------------------------------------ tokens
+    def new_token(self):
+        token = secrets.token_urlsafe(32)
+        expires = time.time() + TOKEN_LIFETIME
+        with self.lock:
+            now = time.time()
+            self.tokens = {t: e for t, e in self.tokens.items() if e > now}
+            self.tokens[token] = expires
+        return token, expires
+
+    def token_ok(self, header):
+        if not header:
+            return False
+        parts = header.split(None, 1)
+        if len(parts) != 2 or parts[0].lower() != "bearer":
+            return False
+        with self.lock:
+            expires = self.tokens.get(parts[1].strip())
+        return expires is not None and expires > time.time()
+
+    # ------------------------------------------------------------------ status
+    def role(self):
+        if self.sync_enabled():
+            return "backup"
+        if self.backup_hostid or self.served_backup_at is not None:
+            return "main"
+        return "standalone"
+
+    def status(self):
+        cfg = self.config()
+        sync = cfg["fne.syncTo.enabled"] == "true"
+        with self.lock:
+            bo = dict(self.bo)
+            fo = dict(self.failover)
+            served = self.served_backup_at
+        role = self.role()
+        if role == "backup":
+            peer = {"hostid": fo["peer_hostid"], "state": fo["peer_state"], "last_sync": iso(fo["last_sync"]),
+                    "last_error": fo["last_error"]}
+        else:
+            if served is None:
+                state = "UNKNOWN"
+            elif time.time() - served <= PEER_UP_WINDOW:
+                state = "UP"
+            else:
+                state = "DOWN"
+            peer = {"hostid": self.backup_hostid or fo["peer_hostid"], "state": state,
+                    "last_sync": iso(served), "last_error": fo["last_error"]}
+        return {
+            "state": self.phase if self.phase != "CLOSED" else "STARTING",
+            "version": VERSION,
+            "boot_id": self.boot_id,
+            "started_at": iso(self.started_at),
+            "ready_at": iso(self.ready_at),
+            "hostid": self.hostid,
+            "backup_hostid": self.backup_hostid,
+            "backoffice": {
+                "url": cfg["backoffice.url"],
+                "enabled": not sync,
+                "attempts": bo["attempts"],
+                "last_attempt": iso(bo["last_attempt"]),
+                "last_success": iso(bo["last_success"]),
+                "last_error": bo["last_error"],
+                "last_error_at": iso(bo["last_error_at"]),
+                "registered_role": bo["registered_role"],
+                "device_id": bo["device_id"],
+            },
+            "failover": {
+                "role": role,
+                "sync_enabled": sync,
+                "main_uri": cfg["fne.syncTo.mainUri"],
+                "peer": peer,
+                "failover_active": bool(fo["active"]) if role == "backup" else False,
+                "failover_since": iso(fo["since"]) if role == "backup" else None,
+            },
+            "features": self.features(),
+        }
+
+    # ------------------------------------------------------------------ client endpoints
+    def capability(self, body):
+        if not isinstance(body, dict):
+            return 400, {"error": "the request body must be a JSON object"}
+        client = body.get("hostid")
+        if client is not None and not isinstance(client, str):
+            return 400, {"error": "hostid must be a string"}
+        requested = body.get("features", [])
+        if not isinstance(requested, list):
+            return 400, {"error": "features must be a list"}
+        wanted = []
+        for item in requested:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                return 400, {"error": "each feature must be an object with a name"}
+            count = item.get("count", 1)
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                return 400, {"error": "feature count must be a positive whole number"}
+            wanted.append((item["name"], count))
+        served_by = "main"
+        if self.sync_enabled():
+            with self.lock:
+                active = self.failover["active"]
+                last_sync = self.failover["last_sync"]
+            if not active:
+                if last_sync is None:
+                    msg = "back-up server is not active: it has not synchronised with the main server"
+                elif time.time() - last_sync > self.maintenance_interval and \
+                        self.failover["peer_state"] == "DOWN":
+                    msg = ("back-up server is not active: the maintenance interval since the last "
+                           "synchronisation has run out")
+                else:
+                    msg = "back-up server is not active: the main server is up"
+                return 503, {"error": msg}
+            served_by = "backup"
+        held = {f["name"]: f for f in self.features()}
+        granted = []
+        missing = []
+        for name, count in wanted:
+            feat = held.get(name)
+            if feat is None or feat["count"] < 1:
+                missing.append(name)
+                continue
+            granted.append({"name": name, "count": min(count, feat["count"]), "expires": feat["expires"]})
+        text = "Capability request from %s: granted %s" % (
+            client or "unknown client", ", ".join(g["name"] for g in granted) or "nothing")
+        if missing:
+            text += "; not available: %s" % ", ".join(missing)
+        self.log("INFO", "capability", text + (" (served as back-up)" if served_by == "backup" else ""))
+        return 200, {"served_by": served_by, "server_hostid": self.hostid, "features": granted}
+
+    def sync_request(self, body):
+        if not isinstance(body, dict) or not isinstance(body.get("hostid"), str) or not body["hostid"].strip():
+            return 400, {"error": "the request must name the back-up's hostid"}
+        caller = normalise_hostid(body["hostid"])
+        now = time.time()
+        if not self.backup_hostid or caller != self.backup_hostid:
+            if self.backup_hostid:
+                why = "the registered back-up is %s" % self.backup_hostid
+            else:
+                why = "no BACKUP_SERVER_HOSTID is set on this server"
+            error = "%s is not the registered back-up server of %s (%s)" % (caller, self.hostid, why)
+            with self.lock:
+                self.failover["last_error"] = "refused sync from %s: not the registered back-up" % caller
+                last = self.refusals.get(caller)
+                self.refusals[caller] = now
+            self.log("WARN", "sync", "Sync request refused: " + error)
+            if last is None or now - last > 60.0:
+                self.event("sync", "error", "refused sync from %s: not the registered back-up" % caller)
+            return 403, {"error": error}
+        with self.lock:
+            first = self.served_backup_at is None or now - self.served_backup_at > PEER_UP_WINDOW
+            self.served_backup_at = now
+            self.failover["peer_hostid"] = caller
+            self.failover["last_error"] = None
+        if first:
+            self.log("INFO", "sync", "Back-up server %s is synchronising" % caller)
+            self.event("sync", "ok", "back-up %s synchronising" % caller)
+        return 200, {"main_hostid": self.hostid, "features": self.features(), "synced_at": iso(now)}
+
+    # ------------------------------------------------------------------ back office
+    def backoffice_loop(self):
+        delay = None
+        while not self.stopping.is_set():
+            if self.phase != "READY" or self.sync_enabled():
+                self.bo_wake.wait(0.5)
+                self.bo_wake.clear()
+                delay = None
+                continue
+            url = self.config()["backoffice.url"]
+            if not url:
+                with self.lock:
+                    self.bo["last_error"] = "backoffice.url is not set"
+                    self.bo["last_error_at"] = time.time()
+                self.bo_wake.wait(self.lab["poll_interval"])
+                self.bo_wake.clear()
+                continue
+            ok, retry, error = self.backoffice_attempt(url)
+            if ok:
+                delay = None
+                wait = self.lab["poll_interval"]
+            elif retry:
+                delay = self.lab["retry_initial"] if delay is None else min(delay * 2, self.lab["retry_max"])
+                delay = min(delay, self.lab["retry_max"])
+                wait = delay
+            else:
+                delay = None
+                wait = self.lab["poll_interval"]
+            if not ok:
+                self.log("ERROR", "backoffice", "Back-office communication failed: %s; retrying in %s s"
+                         % (error, fmt_seconds(wait)))
+            self.bo_wake.clear()
+            if self.bo_wake.wait(wait):
+                self.bo_wake.clear()
+                delay = None
+
+    def backoffice_attempt(self, url):
+        """One capability request. Returns (ok, retry_with_backoff, error_text)."""
+        payload = {"hostid": self.hostid, "backupHostid": self.backup_hostid, "rightsIds": [],
+                   "serverVersion": VERSION}
+        now = time.time()
+        with self.lock:
+            self.bo["attempts"] += 1
+            self.bo["last_attempt"] = now
+        self.log("INFO", "backoffice", "Sending capability request to %s (hostid %s, backup hostid %s)"
+                 % (url, self.hostid, self.backup_hostid or "none"))
+        self.event("bo_request", "ok", "capability request to %s (hostid %s, backup hostid %s)"
+                   % (url, self.hostid, self.backup_hostid or "none"))
+        req = urllib.request.Request(url, data=json.dumps(payload).encode("utf-8"), method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              "Accept": "application/json"})
+        retry = True
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                raw = resp.read(MAX_BODY * 4)
+            try:
+                answer = json.loads(raw.decode("utf-8"))
+            except ValueError:
+                answer = None
+            if not isinstance(answer, dict) or answer.get("status") != "OK":
+                error = "unexpected answer from the back office: %s" % raw[:200].decode("utf-8", "replace")
+            else:
+                role = answer.get("role") or "MAIN"
+                device = answer.get("deviceId")
+                with self.lock:
+                    self.bo["last_success"] = time.time()
+                    self.bo["registered_role"] = role
+                    self.bo["device_id"] = device
+                text = "registered as %s, device %s" % (role, device)
+                self.log("INFO", "backoffice", "Back-office communication successful: " + text)
+                self.event("bo_contact", "ok", text + (" (changed)" if answer.get("changed") else ""))
+                return True, False, None
+        except urllib.error.HTTPError as exc:
+            try:
+                body = json.loads(exc.read(MAX_BODY).decode("utf-8"))
+            except (ValueError, OSError):
+                body = None
+            if isinstance(body, dict) and (body.get("code") or body.get("message")):
+                error = "%s: %s (HTTP %d)" % (body.get("code") or "ERROR",
+                                              body.get("message") or body.get("error") or "", exc.code)
+            elif isinstance(body, dict) and body.get("error"):
+                error = "%s (HTTP %d)" % (body["error"], exc.code)
+            else:
+                error = "HTTP %d %s" % (exc.code, exc.reason)
+            retry = exc.code >= 500
+        except urllib.error.URLError as exc:
+            reason = exc.reason
+            if isinstance(reason, socket.timeout) or isinstance(reason, TimeoutError):
+                error = "timed out connecting to %s" % url
+            else:
+                error = "cannot connect to %s: %s" % (url, reason)
+        except (TimeoutError, socket.timeout):
+            error = "timed out waiting for %s" % url
+        except (OSError, ValueError) as exc:
+            error = "cannot reach %s: %s" % (url, exc)
+        with self.lock:
+            self.bo["last_error"] = error
+            self.bo["last_error_at"] = time.time()
+        self.event("bo_contact", "error", error)
+        return False, retry, error
+
+    # ------------------------------------------------------------------ sync (back-up side)
+    def sync_loop(self):
+        while not self.stopping.is_set():
+            cfg = self.config()
+            if self.phase != "READY" or cfg["fne.syncTo.enabled"] != "true":
+                self.sync_wake.wait(0.5)
+                self.sync_wake.clear()
+                continue
+            try:
+                interval = parse_duration(cfg["fne.syncTo.interval"])
+            except ValueError:
+                interval = self.lab["sync_interval"]
+            self.sync_once(cfg)
+            if self.sync_wake.wait(max(interval, 0.05)):
+                self.sync_wake.clear()
+
+    def sync_once(self, cfg):
+        uri = cfg["fne.syncTo.mainUri"]
+        if not uri:
+            with self.lock:
+                changed = self.failover["last_error"] != "fne.syncTo.mainUri is not set"
+                self.failover["last_error"] = "fne.syncTo.mainUri is not set"
+            if changed:
+                self.log("WARN", "sync", "Failover is enabled but fne.syncTo.mainUri is not set")
+            return
+        try:
+            retries = max(1, int(cfg["fne.syncTo.retries"]))
+        except ValueError:
+            retries = 1
+        error = None
+        refused = False
+        answer = None
+        for attempt in range(retries):
+            if attempt:
+                if self.stopping.wait(0.2):
+                    return
+            error, refused, answer = self.sync_post(uri)
+            if error is None or refused:
+                break
+        now = time.time()
+        with self.lock:
+            prev_state = self.failover["peer_state"]
+            prev_error = self.failover["last_error"]
+        if error is None:
+            feats = answer.get("features") if isinstance(answer.get("features"), list) else []
+            with self.lock:
+                self.state["features"] = feats
+                self.state["last_sync"] = now
+                was_active = self.failover["active"]
+                self.failover.update({"peer_hostid": answer.get("main_hostid"), "peer_state": "UP",
+                                      "last_sync": now, "last_error": None, "active": False,
+                                      "since": None})
+            try:
+                self.save_state()
+            except OSError as exc:
+                self.log("WARN", "sync", "Cannot save state: %s" % exc)
+            if prev_state != "UP":
+                self.log("INFO", "sync", "Synchronised with main server %s (%d features)"
+                         % (answer.get("main_hostid"), len(feats)))
+                self.event("sync", "ok", "synchronised with main %s" % answer.get("main_hostid"))
+            if was_active:
+                self.log("INFO", "sync", "Main server is back; failover ended, back-up is passive")
+                self.event("failover", "ok", "ended: main server %s answers again" % answer.get("main_hostid"))
+            return
+        if refused:
+            # the main is up but does not accept this server: no failover
+            with self.lock:
+                self.failover.update({"peer_state": "UP", "last_error": error, "active": False,
+                                      "since": None})
+            if prev_error != error:
+                self.log("ERROR", "sync", "Sync refused by the main server: %s" % error)
+                self.event("sync", "error", error)
+            return
+        with self.lock:
+            self.failover["peer_state"] = "DOWN"
+            self.failover["last_error"] = error
+            last_sync = self.failover["last_sync"]
+            active = self.failover["active"]
+        if prev_error != error or prev_state != "DOWN":
+            self.log("ERROR", "sync", "Sync with the main server failed: %s" % error)
+            self.event("sync", "error", error)
+        if last_sync is None:
+            if prev_state != "DOWN":
+                self.log("WARN", "sync", "Cannot take over: this back-up has never synchronised with the main")
+            return
+        expired = now - last_sync > self.maintenance_interval
+        if not active and not expired:
+            with self.lock:
+                self.failover["active"] = True
+                self.failover["since"] = now
+            self.log("WARN", "sync", "Main server unreachable; failover active, back-up serves clients "
+                     "for up to %s s after the last sync" % fmt_seconds(self.maintenance_interval))
+            self.event("failover", "ok", "started: main server unreachable (%s)" % error)
+        elif active and expired:
+            with self.lock:
+                self.failover["active"] = False
+                self.failover["since"] = None
+            self.log("ERROR", "sync", "Maintenance interval since the last sync has run out; "
+                     "back-up stops serving clients")
+            self.event("failover", "error", "ended: maintenance interval of %s s since the last sync ran out"
+                       % fmt_seconds(self.maintenance_interval))
+
+    def sync_post(self, uri):
+        """One sync POST. Returns (error or None, refused_by_main, answer)."""
+        data = json.dumps({"hostid": self.hostid}).encode("utf-8")
+        req = urllib.request.Request(uri, data=data, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                raw = resp.read(4 * 1024 * 1024)
+            answer = json.loads(raw.decode("utf-8"))
+            if not isinstance(answer, dict):
+                return "unexpected sync answer from %s" % uri, False, None
+            return None, False, answer
+        except urllib.error.HTTPError as exc:
+            try:
+                body = json.loads(exc.read(MAX_BODY).decode("utf-8"))
+                text = body.get("error") if isinstance(body, dict) else None
+            except (ValueError, OSError):
+                text = None
+            error = "HTTP %d from %s%s" % (exc.code, uri, ": %s" % text if text else "")
+            return error, exc.code in (401, 403), None
+        except urllib.error.URLError as exc:
+            return "cannot connect to %s: %s" % (uri, exc.reason), False, None
+        except (OSError, ValueError) as exc:
+            return "cannot reach %s: %s" % (uri, exc), False, None
+
+    # ------------------------------------------------------------------ life cycle
+    def run(self):
+        try:
+            self.load()
+        except StartupError as exc:
+            self.log("ERROR", "main", "Startup failed: %s" % exc)
+            self.event("start", "error", str(exc))
+            return 1
+        with open(self.pid_path, "w", encoding="ascii") as fh:
+            fh.write("%d\n" % os.getpid())
+        self.event("start", "ok", "boot %s, port %d, version %s" % (self.boot_id, self.port, VERSION))
+
+        closed_for = self.lab["startup_delay"] * self.lab["boot_fraction"]
+        if self.stopping.wait(max(closed_for - (time.time() - self.started_at), 0)):
+            return self.shutdown()
+        bind = self.lab.get("bind") or "0.0.0.0"
+        try:
+            self.httpd = Httpd((bind, self.port), Handler)
+        except OSError as exc:
+            self.log("ERROR", "main", "Cannot listen on %s:%d: %s" % (bind, self.port, exc))
+            self.event("start", "error", "cannot listen on %s:%d: %s" % (bind, self.port, exc))
+            self.remove_pid()
+            return 1
+        self.httpd.app = self
+        self.phase = "STARTING"
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                         name="http", daemon=True).start()
+        self.log("INFO", "main", "Listening on %s:%d; initialising" % (bind, self.port))
+        if self.stopping.wait(max(self.lab["startup_delay"] - (time.time() - self.started_at), 0)):
+            return self.shutdown()
+        self.ready_at = time.time()
+        self.phase = "READY"
+        self.log("INFO", "main", "Server ready on port %d" % self.port)
+        self.event("ready", "ok", "port %d, role %s" % (self.port, self.role()))
+        threading.Thread(target=self.backoffice_loop, name="backoffice", daemon=True).start()
+        threading.Thread(target=self.sync_loop, name="sync", daemon=True).start()
+        while not self.stopping.wait(0.2):
+            pass
+        return self.shutdown()
+
+    def shutdown(self):
+        self.log("INFO", "main", "Server stopping")
+        self.phase = "STOPPING"
+        if self.httpd is not None:
+            try:
+                self.httpd.shutdown()
+                self.httpd.server_close()
+            except OSError:
+                pass
+        self.event("stop", "ok", "stopped on request")
+        self.remove_pid()
+        return 0
+
+    def remove_pid(self):
+        try:
+            with open(self.pid_path, encoding="ascii") as fh:
+                if fh.read().strip() == str(os.getpid()):
+                    os.unlink(self.pid_path)
+        except OSError:
+            pass
+
+
+# --------------------------------------------------------------------------- HTTP
+
+class Httpd(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+    app = None
+
+
+class HttpError(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+ROUTES = {
+    "/api/1.0/instances/~/health": ("GET",),
+    "/api/1.0/instances/~/authorize": ("POST",),
+    "/api/1.0/hostids": ("GET",),
+    "/api/1.0/instances/~/config": ("GET", "POST"),
+    "/api/1.0/instances/~/status": ("GET",),
+    "/fne/bin/capability": ("POST",),
+    "/fne/bin/sync": ("POST",),
+}
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "FlexNetLS/" + VERSION
+    sys_version = ""
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+    def do_GET(self):
+        self.dispatch("GET")
+
+    def do_POST(self):
+        self.dispatch("POST")
+
+    def do_PUT(self):
+        self.dispatch("PUT")
+
+    def do_DELETE(self):
+        self.dispatch("DELETE")
+
+    def do_PATCH(self):
+        self.dispatch("PATCH")
+
+    def send_json(self, code, body, extra_headers=None):
+        data = (json.dumps(body) + "\n").encode("utf-8")
+        try:
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in (extra_headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+        except OSError:
+            pass
+
+    def read_json(self):
+        length_text = self.headers.get("Content-Length")
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            raise HttpError(411, "a Content-Length is required")
+        try:
+            length = int(length_text) if length_text else 0
+        except ValueError:
+            raise HttpError(400, "bad Content-Length")
+        if length < 0:
+            raise HttpError(400, "bad Content-Length")
+        if length > MAX_BODY:
+            self.close_connection = True
+            if length <= 16 * MAX_BODY:  # let a modest client finish sending before the answer
+                self.rfile.read(length)
+            raise HttpError(413, "request body larger than %d bytes" % MAX_BODY)
+        ctype = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        if ctype != "application/json" and not ctype.endswith("+json"):
+            if length:
+                self.rfile.read(length)
+            raise HttpError(415, "Content-Type must be application/json")
+        raw = self.rfile.read(length) if length else b""
+        if not raw.strip():
+            raise HttpError(400, "empty request body")
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise HttpError(400, "malformed JSON: %s" % exc)
+
+    def dispatch(self, method):
+        app = self.server.app
+        try:
+            path = urllib.parse.unquote(self.path.split("?", 1)[0])
+            if len(path) > 1:
+                path = path.rstrip("/")
+            methods = ROUTES.get(path)
+            if methods is None:
+                raise HttpError(404, "no such resource: %s" % path)
+            if method not in methods:
+                self.send_json(405, {"error": "method %s not allowed" % method},
+                               {"Allow": ", ".join(methods)})
+                return
+            if path.endswith("/health"):
+                body = {"status": "UP" if app.phase == "READY" else "STARTING", "version": VERSION,
+                        "database": {"status": "OK"}}
+                self.send_json(200 if app.phase == "READY" else 503, body)
+                return
+            if app.phase != "READY":
+                raise HttpError(503, "not ready")
+            self.route(app, method, path)
+        except HttpError as exc:
+            self.send_json(exc.code, {"error": exc.message})
+        except Exception as exc:  # never let a request take the server down
+            app.log("ERROR", "api", "Internal error on %s %s: %r" % (method, self.path, exc))
+            self.send_json(500, {"error": "internal error"})
+
+    def require_token(self, app):
+        if not app.token_ok(self.headers.get("Authorization")):
+            raise HttpError(401, "authorization required: a valid bearer token is missing or expired")
+
+    def route(self, app, method, path):
+        if path.endswith("/authorize"):
+            body = self.read_json()
+            if not isinstance(body, dict):
+                raise HttpError(400, "the request body must be a JSON object")
+            user, password = body.get("user"), body.get("password")
+            if not isinstance(user, str) or not isinstance(password, str) or not (
+                    hmac.compare_digest(user.encode(), app.admin_user.encode())
+                    and hmac.compare_digest(password.encode(), app.admin_password.encode())):
+                app.log("WARN", "api", "Authorization failed for user %r" % (user,))
+                raise HttpError(401, "invalid user name or password")
+            token, expires = app.new_token()
+            self.send_json(200, {"token": token, "expires": iso(expires)})
+        elif path == "/api/1.0/hostids":
+            self.send_json(200, [{"type": t, "value": v, "selected": t == app.selected_type}
+                                 for t, v in app.hostids])
+        elif path.endswith("/config"):
+            self.require_token(app)
+            if method == "POST":
+                body = self.read_json()
+                error = app.set_config(body)
+                if error:
+                    raise HttpError(400, error)
+            self.send_json(200, app.config())
+        elif path.endswith("/status"):
+            self.require_token(app)
+            self.send_json(200, app.status())
+        elif path == "/fne/bin/capability":
+            code, body = app.capability(self.read_json())
+            self.send_json(code, body)
+        elif path == "/fne/bin/sync":
+            code, body = app.sync_request(self.read_json())
+            self.send_json(code, body)
+        else:  # pragma: no cover - ROUTES and this list agree
+            raise HttpError(404, "no such resource: %s" % path)
+
+
+# --------------------------------------------------------------------------- entry point
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="FlexNet Embedded license server (lab emulation)")
+    parser.add_argument("--producer", default="demo")
+    parser.add_argument("--program-dir")
+    parser.add_argument("--settings")
+    parser.add_argument("--data-dir")
+    args = parser.parse_args(argv)
+    producer = args.producer
+    server = LicenseServer(
+        producer,
+        args.program_dir or "/opt/flexnetls/%s" % producer,
+        args.settings or "/etc/default/flexnetls-%s" % producer,
+        args.data_dir or "/var/opt/flexnetls/%s" % producer,
+    )
+
+    def on_signal(signum, frame):
+        server.stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        os.makedirs(os.path.join(server.data_dir, "logs"), exist_ok=True)
+    except OSError as exc:
+        sys.stderr.write("flexnetls: cannot create %s: %s\n" % (server.data_dir, exc))
+        return 1
+    return server.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

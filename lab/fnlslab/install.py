@@ -1,0 +1,168 @@
+"""Install the emulated license server onto a host's file tree.
+
+``install_server(root, ...)`` lays out what a vendor package would leave on a Debian host,
+under ``root`` (a host's overlay upper directory, or a temporary directory in tests):
+
+* ``/opt/flexnetls/<producer>/flexnetls.py``: the emulator (always refreshed);
+* ``/opt/flexnetls/<producer>/producer-settings.xml`` (mode 0640) and ``lab.json``;
+* ``/etc/init.d/flexnetls-<producer>`` (mode 0755), the SysV init script;
+* ``/etc/default/flexnetls-<producer>``, the commented local settings file (written only when
+  missing, so an administrator's edits are kept);
+* ``/var/opt/flexnetls/<producer>/logs/``, the data and log directory.
+
+See MODEL.md section 1.
+"""
+
+import json
+import os
+from xml.sax.saxutils import escape, quoteattr
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+EMULATOR_SOURCE = os.path.join(PACKAGE_DIR, "flexnetls.py")
+INIT_TEMPLATE = os.path.join(PACKAGE_DIR, "flexnetls-init.sh")
+DEFAULT_BACKOFFICE_URL = "http://198.18.0.2:8888/flexnet/deviceservices"
+SERVICE_USER = "flexnetls"
+
+
+def _under(root, path):
+    return os.path.join(root, path.lstrip("/"))
+
+
+def _write(path, data, mode):
+    """Write ``data`` (str) to ``path`` atomically when it differs; always set ``mode``."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    current = None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            current = fh.read()
+    except (OSError, UnicodeDecodeError):
+        pass
+    if current != data:
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    os.chmod(path, mode)
+
+
+def _service_gid(root):
+    """The gid of the service group in ``root``'s /etc/group, or None."""
+    try:
+        with open(_under(root, "/etc/group"), encoding="utf-8") as fh:
+            for line in fh:
+                parts = line.strip().split(":")
+                if len(parts) >= 3 and parts[0] == SERVICE_USER and parts[2].isdigit():
+                    return int(parts[2])
+    except OSError:
+        pass
+    return None
+
+
+def producer_settings_xml(backoffice_url, admin_user, admin_password, maintenance_interval="7d",
+                          extra=None):
+    props = [
+        ("backoffice.url", backoffice_url),
+        ("security.admin.user", admin_user),
+        ("security.admin.password", admin_password),
+        ("fne.syncTo.maintenanceInterval", maintenance_interval),
+    ]
+    props.extend(sorted((extra or {}).items()))
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             "<!-- Producer settings of the FlexNet Embedded license server, as shipped by the producer. -->",
+             "<producer-settings>"]
+    for name, value in props:
+        lines.append("  <property name=%s>%s</property>" % (quoteattr(str(name)), escape(str(value))))
+    lines.append("</producer-settings>")
+    return "\n".join(lines) + "\n"
+
+
+def settings_file_text(producer, port=7070, extra_lines=None):
+    text = """\
+# Local settings of the FlexNet Embedded license server "{producer}".
+#
+# Read when the service starts: after a change, restart it with
+#     /etc/init.d/flexnetls-{producer} restart
+# One KEY=VALUE a line, shell syntax; lines starting with # are comments.
+
+# PORT: the TCP port of the HTTP listener that serves the REST API
+# (/api/1.0/...) and the clients' license requests (/fne/bin/capability).
+# Default 7070.
+PORT={port}
+
+# ACTIVE_HOSTID: pins the hostid this server identifies itself with, written
+# <value>/<TYPE>, for example 0A1B2C3D4E5F/ETHERNET. It must be one of this
+# host's own hostids (see GET /api/1.0/hostids); the server does not start
+# otherwise. When unset, the server uses the ETHERNET hostid of the first
+# network interface. Changing the hostid of a licensed server orphans its
+# licenses.
+#ACTIVE_HOSTID=
+
+# EXTRA_SYSPROPERTIES: extra Java system properties for the server, e.g.
+# EXTRA_SYSPROPERTIES="-Dhttp.proxyHost=proxy.example.com -Dhttp.proxyPort=3128"
+#EXTRA_SYSPROPERTIES=
+
+# BACKUP_SERVER_HOSTID: set on the MAIN server of a failover pair only. The
+# hostid of the back-up server, written <value>/<TYPE>, of the same hostid
+# type as this server's own. The main's start-up capability request carries
+# it to the back office, which registers both servers as a failover pair.
+# Start the back-up only after the main has communicated with the back office.
+#BACKUP_SERVER_HOSTID=0A1B2C3D4E60/ETHERNET
+""".format(producer=producer, port=int(port))
+    if extra_lines:
+        text += "\n" + "\n".join(str(line).rstrip("\n") for line in extra_lines) + "\n"
+    return text
+
+
+def init_script_text(producer):
+    with open(INIT_TEMPLATE, encoding="utf-8") as fh:
+        return fh.read().replace("@PRODUCER@", producer)
+
+
+def install_server(root, producer="demo", backoffice_url=DEFAULT_BACKOFFICE_URL, admin_password="admin",
+                   admin_user="admin", lab=None, port=7070, settings_extra_lines=None,
+                   maintenance_interval="7d"):
+    """Install (or refresh) the emulated server ``producer`` under ``root``; idempotent.
+
+    ``lab`` is written as lab.json when given; when None an existing lab.json is kept (an
+    empty one is written on a first install). The settings file is written only when missing.
+    Returns a dict of the paths of the installation.
+    """
+    if not producer or "/" in producer or producer.startswith("."):
+        raise ValueError("bad producer name: %r" % (producer,))
+    program_dir = _under(root, "/opt/flexnetls/%s" % producer)
+    data_dir = _under(root, "/var/opt/flexnetls/%s" % producer)
+    paths = {
+        "program_dir": program_dir,
+        "emulator": os.path.join(program_dir, "flexnetls.py"),
+        "producer_settings": os.path.join(program_dir, "producer-settings.xml"),
+        "lab_json": os.path.join(program_dir, "lab.json"),
+        "init_script": _under(root, "/etc/init.d/flexnetls-%s" % producer),
+        "settings": _under(root, "/etc/default/flexnetls-%s" % producer),
+        "data_dir": data_dir,
+        "log_dir": os.path.join(data_dir, "logs"),
+    }
+    os.makedirs(program_dir, exist_ok=True)
+    os.chmod(program_dir, 0o755)
+
+    with open(EMULATOR_SOURCE, encoding="utf-8") as fh:
+        _write(paths["emulator"], fh.read(), 0o755)
+
+    _write(paths["producer_settings"],
+           producer_settings_xml(backoffice_url, admin_user, admin_password, maintenance_interval), 0o640)
+    gid = _service_gid(root)
+    if gid is not None and os.geteuid() == 0:
+        os.chown(paths["producer_settings"], 0, gid)
+
+    if lab is not None:
+        _write(paths["lab_json"], json.dumps(lab, indent=2, sort_keys=True) + "\n", 0o644)
+    elif not os.path.exists(paths["lab_json"]):
+        _write(paths["lab_json"], "{}\n", 0o644)
+
+    _write(paths["init_script"], init_script_text(producer), 0o755)
+
+    if not os.path.exists(paths["settings"]):
+        _write(paths["settings"], settings_file_text(producer, port, settings_extra_lines), 0o644)
+
+    os.makedirs(paths["log_dir"], exist_ok=True)
+    return paths

@@ -1,0 +1,220 @@
+"""Installing the emulated license server (lab/fnlslab/install.py) and its SysV init script."""
+
+import json
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from fnlslab import flexnetls
+from fnlslab.install import INIT_TEMPLATE, install_server
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_install_layout_and_modes(tmp_path):
+    root = str(tmp_path / "host")
+    paths = install_server(root, producer="acme", backoffice_url="http://198.18.0.2:8888/flexnet/deviceservices",
+                           admin_password="pw<&>", lab={"startup_delay": 0.5}, port=7171,
+                           settings_extra_lines=["BACKUP_SERVER_HOSTID=0A1B2C3D4E60/ETHERNET"])
+    expected = {
+        "program_dir": "opt/flexnetls/acme",
+        "emulator": "opt/flexnetls/acme/flexnetls.py",
+        "producer_settings": "opt/flexnetls/acme/producer-settings.xml",
+        "lab_json": "opt/flexnetls/acme/lab.json",
+        "init_script": "etc/init.d/flexnetls-acme",
+        "settings": "etc/default/flexnetls-acme",
+        "data_dir": "var/opt/flexnetls/acme",
+        "log_dir": "var/opt/flexnetls/acme/logs",
+    }
+    assert paths == {k: os.path.join(root, v) for k, v in expected.items()}
+    assert os.path.isdir(paths["log_dir"])
+    assert mode(paths["producer_settings"]) == 0o640
+    assert mode(paths["init_script"]) == 0o755
+    with open(paths["emulator"]) as fh, open(flexnetls.__file__) as src:
+        assert fh.read() == src.read()
+    props = flexnetls.parse_producer_settings(paths["producer_settings"])
+    assert props == {"backoffice.url": "http://198.18.0.2:8888/flexnet/deviceservices",
+                     "security.admin.user": "admin", "security.admin.password": "pw<&>",
+                     "fne.syncTo.maintenanceInterval": "7d"}
+    with open(paths["lab_json"]) as fh:
+        assert json.load(fh) == {"startup_delay": 0.5}
+    with open(paths["init_script"]) as fh:
+        script = fh.read()
+    assert "@PRODUCER@" not in script and "PRODUCER=acme" in script
+    assert "# Provides:          flexnetls-acme" in script
+    with open(paths["settings"]) as fh:
+        text = fh.read()
+    settings = flexnetls.parse_settings_text(text)
+    assert settings == {"PORT": "7171", "BACKUP_SERVER_HOSTID": "0A1B2C3D4E60/ETHERNET"}
+    for word in ("ACTIVE_HOSTID", "EXTRA_SYSPROPERTIES", "#BACKUP_SERVER_HOSTID=", "PORT"):
+        assert word in text
+
+
+def test_install_defaults_settings_file(tmp_path):
+    paths = install_server(str(tmp_path))
+    with open(paths["settings"]) as fh:
+        text = fh.read()
+    assert flexnetls.parse_settings_text(text) == {"PORT": "7070"}
+    assert "\n#BACKUP_SERVER_HOSTID=" in text and "\n#ACTIVE_HOSTID=" in text
+    assert paths["settings"].endswith("/etc/default/flexnetls-demo")
+    with open(paths["lab_json"]) as fh:
+        assert json.load(fh) == {}
+
+
+def test_install_is_idempotent_and_keeps_admin_edits(tmp_path):
+    root = str(tmp_path)
+    paths = install_server(root, lab={"bind": "127.0.0.5"})
+    with open(paths["settings"], "a") as fh:
+        fh.write("BACKUP_SERVER_HOSTID=0A1B2C3D4E60/ETHERNET\n")
+    with open(paths["emulator"], "w") as fh:
+        fh.write("# an old version\n")
+    with open(paths["settings"]) as fh:
+        edited = fh.read()
+    again = install_server(root, port=7999)  # lab=None keeps lab.json
+    assert again == paths
+    with open(paths["settings"]) as fh:
+        assert fh.read() == edited
+    with open(paths["emulator"]) as fh, open(flexnetls.__file__) as src:
+        assert fh.read() == src.read()
+    with open(paths["lab_json"]) as fh:
+        assert json.load(fh) == {"bind": "127.0.0.5"}
+    assert mode(paths["producer_settings"]) == 0o640
+    install_server(root, lab={"bind": "127.0.0.6"})
+    with open(paths["lab_json"]) as fh:
+        assert json.load(fh) == {"bind": "127.0.0.6"}
+
+
+def test_install_rejects_bad_producer(tmp_path):
+    with pytest.raises(ValueError):
+        install_server(str(tmp_path), producer="../x")
+
+
+@pytest.mark.parametrize("shell", ["sh", "dash", "bash"])
+def test_install_init_script_syntax(tmp_path, shell):
+    if not shutil.which(shell):
+        pytest.skip("%s not installed" % shell)
+    assert subprocess.run([shell, "-n", INIT_TEMPLATE]).returncode == 0
+    paths = install_server(str(tmp_path))
+    assert subprocess.run([shell, "-n", paths["init_script"]]).returncode == 0
+
+
+# --------------------------------------------------------------------------- the init script, for real
+
+def _health(url):
+    try:
+        with urllib.request.urlopen(url + "/api/1.0/instances/~/health", timeout=1) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return None
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open("/proc/%d/stat" % pid) as fh:
+            return fh.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return True
+
+
+@pytest.fixture
+def init_host(tmp_path):
+    """An installed server whose init script uses paths under tmp_path instead of / ."""
+    if not shutil.which("start-stop-daemon"):
+        pytest.skip("start-stop-daemon not available")
+    root = str(tmp_path / "host")
+    ip = "127.0.0.4"
+    with socket.socket() as s:
+        s.bind((ip, 0))
+        port = s.getsockname()[1]
+    machine_id = tmp_path / "machine-id"
+    machine_id.write_text("0123456789abcdef0123456789abcdef\n")
+    paths = install_server(root, backoffice_url="http://127.0.0.1:9/flexnet/deviceservices", port=port,
+                           lab={"bind": ip, "startup_delay": 0.3, "hostid_overrides": {"ETHERNET": "0A00000000A1"},
+                                "machine_id_path": str(machine_id), "poll_interval": 60})
+    python = os.path.realpath(sys.executable)
+    with open(paths["init_script"]) as fh:
+        script = fh.read()
+    for old, new in (("PROGDIR=/opt/", "PROGDIR=%s/opt/" % root), ("DATADIR=/var/", "DATADIR=%s/var/" % root),
+                     ("SETTINGS=/etc/", "SETTINGS=%s/etc/" % root), ("PIDFILE=/run/", "PIDFILE=%s/" % root),
+                     ("PYTHON=/usr/bin/python3", "PYTHON=%s" % python)):
+        assert old in script
+        script = script.replace(old, new)
+    with open(paths["init_script"], "w") as fh:
+        fh.write(script)
+    pidfile = os.path.join(root, "flexnetls-demo.pid")
+
+    def run(action):
+        return subprocess.run(["sh", paths["init_script"], action], capture_output=True, text=True, timeout=30)
+
+    host = {"run": run, "paths": paths, "pidfile": pidfile, "url": "http://%s:%d" % (ip, port)}
+    yield host
+    run("stop")
+    try:
+        with open(pidfile) as fh:
+            pid = int(fh.read())
+        if _alive(pid):
+            os.kill(pid, 9)
+    except (OSError, ValueError):
+        pass
+
+
+def test_install_init_script_start_status_stop(init_host):
+    run, pidfile, url = init_host["run"], init_host["pidfile"], init_host["url"]
+    assert run("status").returncode == 3
+    res = run("start")
+    assert res.returncode == 0, res.stdout + res.stderr
+    with open(pidfile) as fh:
+        pid = int(fh.read())
+    assert run("status").returncode == 0
+    deadline = time.monotonic() + 10
+    while _health(url) != 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _health(url) == 200
+    # a second start leaves the running server alone
+    res = run("start")
+    assert res.returncode == 0 and "already running" in res.stdout
+    with open(pidfile) as fh:
+        assert int(fh.read()) == pid
+    assert _alive(pid)
+    # restart: a new process
+    assert run("restart").returncode == 0
+    with open(pidfile) as fh:
+        new_pid = int(fh.read())
+    assert new_pid != pid and not _alive(pid)
+    # stop waits for the exit
+    started = time.monotonic()
+    assert run("stop").returncode == 0
+    assert time.monotonic() - started < 5
+    assert not _alive(new_pid)
+    assert run("status").returncode == 3
+    assert run("stop").returncode == 0  # stopping a stopped service is fine
+    with open(os.path.join(init_host["paths"]["log_dir"], "flexnetls.log")) as fh:
+        log = fh.read()
+    assert log.count("Server stopping") == 2
+    assert run("bogus").returncode == 2
+
+
+def test_install_init_script_start_fails_on_wrong_active_hostid(init_host):
+    with open(init_host["paths"]["settings"], "a") as fh:
+        fh.write("ACTIVE_HOSTID=FFFFFFFFFFFF/ETHERNET\n")
+    res = init_host["run"]("start")
+    assert res.returncode == 1 and "exited during start-up" in res.stderr
+    assert init_host["run"]("status").returncode == 3
