@@ -41,7 +41,7 @@ def cmd_up(args):
     t0 = time.monotonic()
     lab = H.Lab.up(args.pairs, dir=_dir(args), producer=args.producer, startup_delay=args.startup_delay,
                    bo_port=args.bo_port, cache=args.cache, rootfs=args.rootfs, replace=args.replace,
-                   timeout=args.timeout, log=_log)
+                   timeout=args.timeout, log=_log, name=args.name)
     print("lab up in %.1f s: %d hosts in %d pairs" % (time.monotonic() - t0, len(lab.hosts), args.pairs))
     print("inventory:   %s" % lab.inventory)
     print("back office: %s (user %s, password in %s)" % (lab.bo["url_local"], lab.bo["user"],
@@ -59,7 +59,7 @@ def cmd_down(args):
 def cmd_status(args):
     d = _dir(args)
     if not (d / "lab.json").exists():
-        stray = [n for n in H.netns_list() if n.startswith(H.NS_PREFIXES)]
+        stray = [n for n in H.netns_list() if n.startswith(H.ns_prefix(H.lab_name_for(d)))]
         print("no lab in %s" % d + ("; stray namespaces: %s (fnlslab down cleans them)" % " ".join(stray)
                                     if stray else ""))
         return 1 if stray else 0
@@ -175,6 +175,8 @@ def build_parser():
     sp.add_argument("--cache", default=H.DEFAULT_CACHE)
     sp.add_argument("--rootfs", help="base rootfs (default <cache>/%s, built when missing)" % H.ROOTFS_NAME)
     sp.add_argument("--replace", action="store_true", help="take down a running lab first")
+    sp.add_argument("--name", help="lab name carried by its namespaces (default: from --dir); labs of "
+                                   "different names run side by side on different --bo-port")
     sp.add_argument("--timeout", type=float, default=90.0)
     sp.set_defaults(func=cmd_up)
 

@@ -25,6 +25,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -45,13 +46,11 @@ ROOTFS_NAME = "rootfs-bookworm"
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
-SWITCH_NS = "fnlslab-sw"
 BRIDGE = "br0"
-FNO_NS = "fnlslab-fno"
 FNO_ADDR = "198.18.0.2"
 NET_CIDR = "198.18.0.0/16"
 NET_PREFIX = 16
-NS_PREFIXES = ("fnls-", "fnlslab-")
+NS_ROOT = "fl-"        # every lab namespace is fl-<lab name>-...; labs of other names are left alone
 SERVER_PORT = 7070
 MAX_PAIRS = 250
 ADMIN_USER = "admin"
@@ -295,6 +294,24 @@ class Host:
         return self.mac.replace(":", "").upper() + "/ETHERNET"
 
 
+def lab_name_for(dir):
+    """The default lab name: the lab dir's base name, letters and digits only (namespaces carry it)."""
+    name = re.sub(r"[^a-z0-9]", "", Path(dir).name.lower())[:10]
+    return name or "lab"
+
+
+def ns_prefix(name):
+    return "%s%s-" % (NS_ROOT, name)
+
+
+def switch_ns(name):
+    return ns_prefix(name) + "sw"
+
+
+def fno_ns(name):
+    return ns_prefix(name) + "fno"
+
+
 def host_name(pair_index, role):
     return "fnls-p%02d-%s" % (pair_index, role)
 
@@ -369,6 +386,14 @@ class Lab:
     @property
     def json_path(self):
         return self.dir / "lab.json"
+
+    @property
+    def name(self):
+        return self.data.get("name") or lab_name_for(self.dir)
+
+    @property
+    def switch_ns(self):
+        return self.data.get("network", {}).get("switch_netns") or switch_ns(self.name)
 
     @property
     def inventory(self):
@@ -449,7 +474,7 @@ class Lab:
     # -- bring up -------------------------------------------------------------------------------
     @classmethod
     def up(cls, pairs, dir=DEFAULT_DIR, producer="demo", startup_delay=3.0, bo_port=8888,
-           cache=DEFAULT_CACHE, rootfs=None, replace=False, timeout=90.0, log=None):
+           cache=DEFAULT_CACHE, rootfs=None, replace=False, timeout=90.0, log=None, name=None):
         """Create the lab: namespaces, hosts (sshd running, server installed not started), back office."""
         t0 = time.monotonic()
         log = log or (lambda msg: None)
@@ -463,6 +488,10 @@ class Lab:
                 raise LabError("%s is not installed (iproute2, util-linux, netcat-openbsd, "
                                "openssh-client, coreutils are needed)" % tool)
         dir = Path(dir).absolute()
+        name = name or lab_name_for(dir)
+        if not re.match(r"^[a-z0-9]{1,10}$", name):
+            raise LabError("a lab name is 1 to 10 lower-case letters or digits, not %r" % name)
+        sw_ns, bo_ns, prefix = switch_ns(name), fno_ns(name), ns_prefix(name)
         existing = None
         if (dir / "lab.json").exists():
             existing = cls.load(dir)
@@ -472,19 +501,19 @@ class Lab:
                                "first or pass --replace" % (dir, len(existing.hosts), dir))
             log("replacing the running lab in %s" % dir)
             existing.down()
-        stray = [n for n in netns_list() if n.startswith(NS_PREFIXES)]
-        others = [d for d in running_lab_dirs() if d != dir]
+        stray = [n for n in netns_list() if n.startswith(prefix)]
+        others = [d for d in running_lab_dirs() if d != dir and Lab.load(d).name == name]
         if stray or others:
             if not replace:
                 where = ("the lab in %s" % ", ".join(map(str, others))) if others else \
                     "namespaces %s%s" % (", ".join(stray[:4]), ", ..." if len(stray) > 4 else "")
-                raise LabError("another lab runs on this machine (%s); lab namespace names are "
-                               "machine-wide: run `fnlslab down --dir %s` or pass --replace"
-                               % (where, others[0] if others else "<its dir>"))
+                raise LabError("another lab named %s runs on this machine (%s); give this one another "
+                               "--dir or --name, run `fnlslab down --dir %s`, or pass --replace"
+                               % (name, where, others[0] if others else "<its dir>"))
             for other in others:
                 log("taking down the lab in %s" % other)
                 down_dir(other, log=log)
-            cleanup_strays(log=log)
+            cleanup_strays(prefix=prefix, log=log)
         if not _port_free("127.0.0.1", bo_port):
             raise LabError("127.0.0.1:%d is in use; choose another --bo-port" % bo_port)
         lower = Path(rootfs) if rootfs else ensure_rootfs(cache, log=log)
@@ -514,14 +543,15 @@ class Lab:
             "version": 1,
             "state": "starting",
             "dir": str(dir),
+            "name": name,
             "created_at": _now_iso(),
             "producer": producer,
             "server_port": SERVER_PORT,
             "startup_delay": float(startup_delay),
             "rootfs": str(lower),
-            "network": {"cidr": NET_CIDR, "switch_netns": SWITCH_NS, "bridge": BRIDGE},
+            "network": {"cidr": NET_CIDR, "switch_netns": sw_ns, "bridge": BRIDGE},
             "backoffice": {
-                "netns": FNO_NS, "addr": FNO_ADDR, "port": bo_port, "pid": 0,
+                "netns": bo_ns, "addr": FNO_ADDR, "port": bo_port, "pid": 0,
                 "url_local": bo_local, "url_hosts": bo_hosts,
                 "deviceservices_url": bo_hosts + "/flexnet/deviceservices",
                 "portal_url": bo_local + "/portal/",
@@ -537,12 +567,12 @@ class Lab:
         hosts = []
         for i in range(1, pairs + 1):
             for j, role in ((1, "main"), (2, "backup")):
-                name = host_name(i, role)
+                hname = host_name(i, role)
                 hosts.append(Host(
-                    name=name, pair="p%02d" % i, role=role, addr="198.18.%d.%d" % (i, j),
-                    netns=name, mac=_mac(seed, name), machine_id=_derive(seed, "machine-id", name),
+                    name=hname, pair="p%02d" % i, role=role, addr="198.18.%d.%d" % (i, j),
+                    netns=prefix + hname, mac=_mac(seed, hname), machine_id=_derive(seed, "machine-id", hname),
                     veth_peer="v%02d%s" % (i, role[0]) if i < 100 else "v%d%s" % (i, role[0]),
-                    dir=str(dir / "hosts" / name), server_url="http://198.18.%d.%d:%d"
+                    dir=str(dir / "hosts" / hname), server_url="http://198.18.%d.%d:%d"
                     % (i, j, SERVER_PORT)))
         lab = cls(dir, data)
         lab.hosts = hosts
@@ -557,11 +587,11 @@ class Lab:
                 phases[name] = round(now - mark, 2)
                 mark = now
 
-            log("network: %s (bridge), %s (back office), %d host namespaces" % (SWITCH_NS, FNO_NS, len(hosts)))
-            _run(["ip", "netns", "add", SWITCH_NS])
-            _run(["ip", "-n", SWITCH_NS, "link", "add", BRIDGE, "type", "bridge"])
-            _run(["ip", "-n", SWITCH_NS, "link", "set", BRIDGE, "up"])
-            lab._plug(FNO_NS, "vfno", FNO_ADDR, None)
+            log("network: %s (bridge), %s (back office), %d host namespaces" % (sw_ns, bo_ns, len(hosts)))
+            _run(["ip", "netns", "add", sw_ns])
+            _run(["ip", "-n", sw_ns, "link", "add", BRIDGE, "type", "bridge"])
+            _run(["ip", "-n", sw_ns, "link", "set", BRIDGE, "up"])
+            lab._plug(bo_ns, "vfno", FNO_ADDR, None)
             workers = min(16, max(4, len(hosts)))
             with concurrent.futures.ThreadPoolExecutor(workers) as pool:
                 list(pool.map(lambda h: lab._plug(h.netns, h.veth_peer, h.addr, h.mac), hosts))
@@ -599,8 +629,8 @@ class Lab:
         _run(["ip", "netns", "add", ns])
         _run(["ip", "-n", ns, "link", "set", "lo", "up"])
         _run(["ip", "link", "add", "eth0", "netns", ns, "type", "veth", "peer", "name", peer,
-              "netns", SWITCH_NS])
-        _run(["ip", "-n", SWITCH_NS, "link", "set", peer, "master", BRIDGE, "up"])
+              "netns", self.switch_ns])
+        _run(["ip", "-n", self.switch_ns, "link", "set", peer, "master", BRIDGE, "up"])
         if mac:
             _run(["ip", "-n", ns, "link", "set", "eth0", "address", mac])
         _run(["ip", "-n", ns, "addr", "add", "%s/%d" % (addr, NET_PREFIX), "dev", "eth0"])
@@ -656,7 +686,7 @@ class Lab:
         bo = self.bo
         argv = [sys.executable, "-m", "fnlslab.backoffice", "--db", bo["db"],
                 "--listen", "127.0.0.1:%d" % bo["port"],
-                "--listen-netns", "%s:%s:%d" % (FNO_NS, FNO_ADDR, bo["port"]),
+                "--listen-netns", "%s:%s:%d" % (bo["netns"], FNO_ADDR, bo["port"]),
                 "--user", bo["user"], "--password-file", bo["password_file"],
                 "--pid-file", bo["pid_file"], "--log-file", bo["log"]]
         with open(self.dir / "backoffice.out", "ab") as out:
@@ -761,7 +791,7 @@ class Lab:
                 _kill(p, signal.SIGKILL)
             _wait_gone(pids, 0.5)
         if unplug:
-            _run(["ip", "-n", SWITCH_NS, "link", "set", h.veth_peer, "down"], check=False)
+            _run(["ip", "-n", self.switch_ns, "link", "set", h.veth_peer, "down"], check=False)
         h.pid = h.init_pid = 0
         self.save()
 
@@ -770,7 +800,7 @@ class Lab:
         h = self.host(name)
         if h.pid and _pid_alive(h.pid):
             raise LabError("host %s is running" % h.name)
-        _run(["ip", "-n", SWITCH_NS, "link", "set", h.veth_peer, "up"])
+        _run(["ip", "-n", self.switch_ns, "link", "set", h.veth_peer, "up"])
         self._start(h, Path(self.data["rootfs"]))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -920,7 +950,8 @@ class Lab:
             _wait_gone([bo_pid], 2)
         for p in _lab_processes(self.dir):
             _kill(p, signal.SIGKILL)
-        cleanup_strays(names=[h.netns for h in self.hosts] + [FNO_NS, SWITCH_NS], log=log)
+        cleanup_strays(names=[h.netns for h in self.hosts] + [self.bo.get("netns"), self.switch_ns],
+                       prefix=ns_prefix(self.name), log=log)
         for p in self._procs.values():
             with contextlib.suppress(Exception):
                 p.poll()
@@ -992,11 +1023,13 @@ def running_lab_dirs():
     return out
 
 
-def cleanup_strays(names=(), log=None):
-    """Kill every process in the named and in any fnls-*/fnlslab-* namespace, then delete them."""
+def cleanup_strays(names=(), prefix=None, log=None):
+    """Kill every process in the named namespaces and in those starting with prefix, then delete them."""
     log = log or (lambda msg: None)
     present = netns_list()
-    todo = [n for n in present if n in set(names) or n.startswith(NS_PREFIXES)]
+    names = {n for n in names if n}
+    todo = [n for n in present if n in names or (prefix and n.startswith(prefix))]
+    switches = [n for n in todo if n.endswith("-sw")]
 
     def empty(ns):
         for _ in range(100):
@@ -1017,9 +1050,9 @@ def cleanup_strays(names=(), log=None):
         with concurrent.futures.ThreadPoolExecutor(min(16, len(todo))) as pool:
             list(pool.map(empty, todo))
             # hosts before the switch: the veth peers in the switch go with the host ends
-            list(pool.map(delete, [n for n in todo if n != SWITCH_NS]))
-        if SWITCH_NS in todo:
-            delete(SWITCH_NS)
+            list(pool.map(delete, [n for n in todo if n not in switches]))
+        for n in switches:
+            delete(n)
     return todo
 
 
@@ -1032,7 +1065,7 @@ def down_dir(dir=DEFAULT_DIR, purge=False, log=None):
         lab = Lab(dir, {"hosts": [], "backoffice": {}})
         for p in _lab_processes(dir):
             _kill(p, signal.SIGKILL)
-        cleanup_strays(log=log)
+        cleanup_strays(prefix=ns_prefix(lab_name_for(dir)), log=log)
         if purge:
             shutil.rmtree(dir, ignore_errors=True)
         else:

@@ -93,8 +93,6 @@ def _lab_skip_reason():
     for tool in ("ip", "unshare", "nsenter", "nc", "ssh", "ssh-keygen"):
         if not shutil.which(tool):
             return "%s is not installed" % tool
-    if any(n.startswith(H.NS_PREFIXES) for n in H.netns_list()):
-        return "another fnls lab runs on this machine (fnls-*/fnlslab-* namespaces exist); `fnlslab down` it"
     for mod in ("fnlslab.install", "fnlslab.backoffice.__main__"):
         try:
             __import__(mod)
@@ -143,7 +141,7 @@ def test_lab_up_is_quick_and_complete(lab):
     assert lab.up_seconds < 30
     assert [h.name for h in lab.hosts] == ["fnls-p01-main", "fnls-p01-backup"]
     present = set(H.netns_list())
-    assert {"fnls-p01-main", "fnls-p01-backup", H.SWITCH_NS, H.FNO_NS} <= present
+    assert {h.netns for h in lab.hosts} | {lab.switch_ns, lab.bo["netns"]} <= present
     data = json.loads((lab.dir / "lab.json").read_text())
     assert data["state"] == "up" and data["backoffice"]["pid"] > 0
     for f in ("backoffice.password", "admin.password", "id_ed25519"):
@@ -154,15 +152,15 @@ def test_inventory_has_the_lab_settings(lab):
     inv = yaml.safe_load(lab.inventory.read_text())
     group = inv["all"]["children"]["fnls_servers"]
     assert group["hosts"]["fnls-p01-main"]["ansible_host"] == "198.18.1.1"
-    assert group["hosts"]["fnls-p01-backup"]["fnls_pair_role"] == "backup"
-    assert group["hosts"]["fnls-p01-backup"]["fnls_pair"] == "p01"
+    assert group["hosts"]["fnls-p01-backup"]["failover_pair_role"] == "backup"
+    assert group["hosts"]["fnls-p01-backup"]["failover_pair_name"] == "p01"
     gv = group["vars"]
     assert gv["ansible_user"] == "root"
     assert gv["ansible_python_interpreter"] == "/usr/bin/python3"
-    assert gv["fnls_backoffice_url"] == "http://198.18.0.2:%d" % lab.bo["port"]
-    assert gv["fnls_backoffice_password"] == (lab.dir / "backoffice.password").read_text().strip()
-    assert gv["fnls_admin_password"] == (lab.dir / "admin.password").read_text().strip()
-    assert gv["fnls_lab_portal_url"] == "http://127.0.0.1:%d/portal/" % lab.bo["port"]
+    assert gv["failover_pair_backoffice_url"] == "http://198.18.0.2:%d" % lab.bo["port"]
+    assert gv["failover_pair_backoffice_password"] == (lab.dir / "backoffice.password").read_text().strip()
+    assert gv["failover_pair_admin_password"] == (lab.dir / "admin.password").read_text().strip()
+    assert gv["failover_pair_portal_url"] == "http://127.0.0.1:%d/portal/" % lab.bo["port"]
 
 
 def test_ssh_into_both_hosts_with_the_inventory(lab):
@@ -230,12 +228,12 @@ def test_up_refuses_while_a_lab_runs(lab):
 
 def test_down_leaves_nothing_running(lab):
     pids = {h.pid for h in lab.hosts} | {h.init_pid for h in lab.hosts} | {lab.bo["pid"]}
-    for ns in [h.netns for h in lab.hosts] + [H.FNO_NS, H.SWITCH_NS]:
+    for ns in [h.netns for h in lab.hosts] + [lab.bo["netns"], lab.switch_ns]:
         pids |= set(H.netns_pids(ns))
     pids.discard(0)
     assert len(pids) >= 5
     lab.down()
-    assert not [n for n in H.netns_list() if n.startswith(H.NS_PREFIXES)]
+    assert not [n for n in H.netns_list() if n.startswith(H.ns_prefix(lab.name))]
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and any(H._pid_alive(p) for p in pids):
         time.sleep(0.1)

@@ -45,7 +45,7 @@ def lab(tmp_path_factory):
     d = Path(os.environ.get('FNLS_TEST_LAB_DIR', '/run/fnls-lab/tests'))
     down_dir(d, purge=True)
     lab = Lab.up(pairs=PAIRS, dir=d, startup_delay=float(os.environ.get('FNLS_TEST_STARTUP_DELAY', '2')),
-                 replace=True)
+                 bo_port=int(os.environ.get('FNLS_TEST_BO_PORT', '18888')), replace=True)
     try:
         yield TestLab(lab)
     finally:
