@@ -38,7 +38,10 @@ options:
     default: present
 attributes:
   check_mode:
-    description: Reads the settings and reports what would change; sends nothing.
+    description:
+      - Reads the settings and reports what would change; sends nothing.
+      - When the server is not running, reports every setting as a change instead of failing, since the
+        playbooks start it before this step in a real run.
     support: full
   diff_mode:
     description: Shows the old and new values of the keys that change.
@@ -84,6 +87,8 @@ config:
   description:
     - The whole policy configuration after the run, as the server reports it.
     - In check mode, the current configuration with the planned values applied.
+    - Null in check mode when the server is not running (a real run would start it first); every
+      setting is then reported as a change.
   returned: success
   type: dict
   sample: {"fne.syncTo.enabled": "true", "fne.syncTo.mainUri": "http://main.example.com:7070/fne/bin/sync"}
@@ -106,7 +111,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
     server_api_argument_spec, server_client)
-from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import FnlsHttpError, NotReady
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import FnlsHttpError, NotReady, Unreachable
 
 
 def normalise(value):
@@ -149,6 +154,18 @@ def run_module():
 
     try:
         current = client.config_get()
+    except Unreachable as e:
+        if not module.check_mode:
+            module.fail_json(msg='Reading the policy settings of %s failed: %s' % (url, e))
+        # Check mode on a stopped server (the run would start it before this step): report every
+        # setting as a change a real run would make.
+        wanted = dict((k, normalise(v)) for k, v in p['settings'].items())
+        result = dict(changed=True, changed_keys=sorted(wanted), config=None,
+                      msg='The server is not running; a real run would set %s once it is started.'
+                      % ', '.join(sorted(wanted)))
+        if module._diff:
+            result['diff'] = dict(before={}, after=wanted)
+        module.exit_json(**result)
     except NotReady:
         module.fail_json(msg='Reading the policy settings of %s failed: the server is still starting; '
                              'wait until it is ready (fnls.failover.server with wait_ready) and rerun.' % url)

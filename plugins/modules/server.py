@@ -77,6 +77,18 @@ options:
     description:
       - This back-up's hostid, C(<value>/<TYPE>). When given, the main's status must name it as its back-up.
     type: str
+  guard_wait:
+    description:
+      - Seconds to keep asking the main while the guard does not pass yet, polling every O(guard_poll_interval)
+        seconds; the back-up starts as soon as the main's contact is confirmed. V(0) asks once.
+      - Whatever this value, the back-up is never started before the guard passes; at the deadline the module
+        refuses as it does without waiting.
+    type: float
+    default: 0
+  guard_poll_interval:
+    description: Seconds between two looks at the main's status while O(guard_wait) runs.
+    type: float
+    default: 0.25
   guard_check_mode_skip:
     description:
       - In check mode, report a failing guard in RV(guard) and a warning instead of failing; the main may only be
@@ -192,6 +204,10 @@ guard:
       description: What the guard found.
       type: str
       returned: always
+    waited:
+      description: Seconds spent waiting for the guard to pass (O(guard_wait)).
+      type: float
+      returned: when O(guard_wait) was used
 '''
 
 import time
@@ -364,6 +380,8 @@ def run_module():
         guard_admin_password=dict(type='str', no_log=True),
         guard_boot_id=dict(type='str'),
         guard_backup_hostid=dict(type='str'),
+        guard_wait=dict(type='float', default=0),
+        guard_poll_interval=dict(type='float', default=0.25),
         guard_check_mode_skip=dict(type='bool', default=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -386,6 +404,12 @@ def run_module():
     starting = state == 'restarted' or (state == 'started' and not was_running)
     if starting and p['guard_main_url']:
         guard, refusal = evaluate_guard(p, p['timeout'])
+        if refusal and p['guard_wait'] > 0 and not module.check_mode:
+            deadline = clock() + p['guard_wait']
+            while refusal and clock() < deadline:
+                sleep(max(0.05, p['guard_poll_interval']))
+                guard, refusal = evaluate_guard(p, max(0.5, min(p['timeout'], deadline - clock())))
+            guard['waited'] = round(p['guard_wait'] - max(0.0, deadline - clock()), 2)
         result['guard'] = guard
         if refusal:
             if module.check_mode and p['guard_check_mode_skip']:

@@ -85,6 +85,7 @@ class Run:
     def __init__(self, proc, elapsed):
         self.rc = proc.returncode
         self.out = proc.stdout
+        self.flat = ' '.join(self.out.split())   # the output with line wrapping undone
         self.elapsed = elapsed
         self.recap = {m['host']: {k: int(v) for k, v in m.groupdict().items() if k != 'host'}
                       for m in RECAP.finditer(self.out)}

@@ -64,7 +64,7 @@ def test_register_pair(lab):
                 and backup_hostid in (e.get('hostid'), e.get('backup_hostid'))]
 
     # The summary names the pair and where to see it.
-    assert 'p01: registered' in run.out and '/portal/servers/' in run.out, run
+    assert 'p01: registered' in run.flat and '/portal/servers/' in run.flat, run
 
 
 def test_rerun_changes_nothing_and_restarts_nothing(lab):
@@ -74,7 +74,7 @@ def test_rerun_changes_nothing_and_restarts_nothing(lab):
     assert run.changed(MAIN) == 0 and run.changed(BACKUP) == 0, run
     starts_after = len([e for e in lab.events() if e['event'] == 'start' and e.get('host') in (MAIN, BACKUP)])
     assert starts_after == starts_before
-    assert 'nothing restarted' in run.out
+    assert 'nothing restarted' in run.flat, run
 
 
 def test_check_mode_on_registered_pair_reports_nothing(lab):

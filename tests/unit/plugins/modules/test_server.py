@@ -128,6 +128,7 @@ def check_documentation(module):
     return returns
 
 from ansible_collections.fnls.failover.plugins.modules import server
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_service  # noqa: E402
 
 Y = '0A1B2C3D4E60/ETHERNET'
 ts = stubs.ts
@@ -421,7 +422,7 @@ def test_guard_needs_password(svc, own, main):
 
 
 def test_auto_uses_service_without_systemd(svc, own):
-    with mock.patch.object(server.os.path, 'isdir', lambda p: False):
+    with mock.patch.object(fnls_service.os.path, 'isdir', lambda p: False):
         res = run(server, args(own.url, service_manager='auto'))
     assert res['service_manager'] == 'service'
 
@@ -446,4 +447,33 @@ def test_documentation_matches_argument_spec():
     returns = check_documentation(server)
     assert {'state', 'name', 'service_manager', 'was_running', 'running', 'ready', 'commands', 'boot_id',
             'guard'} <= set(returns)
-    assert set(returns['guard']['contains']) == {'checked', 'passed', 'main_boot_id', 'main_last_success', 'detail'}
+    assert set(returns['guard']['contains']) == {'checked', 'passed', 'main_boot_id', 'main_last_success', 'detail',
+                                              'waited'}
+
+
+def test_guard_wait_starts_once_the_main_confirms(svc, own, main):
+    """With guard_wait the back-up waits for the main's confirmation, then starts at once."""
+    main.status['backoffice']['last_success'] = None
+    calls = {'n': 0}
+    real = server.evaluate_guard
+
+    def confirm_on_third_look(p, timeout):
+        calls['n'] += 1
+        if calls['n'] == 3:
+            main.status['backoffice']['last_success'] = main.status['started_at']
+        return real(p, timeout)
+
+    with mock.patch.object(server, 'evaluate_guard', confirm_on_third_look):
+        res = run(server, args(own.url, guard_main_url=main.url, guard_wait=30, guard_poll_interval=0.05))
+    assert res.get('failed') is not True, res
+    assert res['changed'] is True and res['guard']['passed'] is True
+    assert calls['n'] >= 3
+    assert svc.actions() == ['start']
+
+
+def test_guard_wait_refuses_at_the_deadline(svc, own, main):
+    main.status['backoffice']['last_success'] = None
+    res = run(server, args(own.url, guard_main_url=main.url, guard_wait=0.5, guard_poll_interval=0.05))
+    assert_plain_failure(res)
+    assert 'Refusing to start the back-up' in res['msg']
+    assert svc.actions() == []
