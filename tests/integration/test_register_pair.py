@@ -81,3 +81,12 @@ def test_check_mode_on_registered_pair_reports_nothing(lab):
     run = playbook(lab, '--check', limit=[MAIN, BACKUP])
     assert run.rc == 0, run
     assert run.changed(MAIN) == 0 and run.changed(BACKUP) == 0, run
+
+
+def test_no_secret_in_verbose_output_or_diff(lab):
+    """A verbose check-mode run with diff shows every argument Ansible logs; no password may appear."""
+    run = playbook(lab, '--check', '--diff', '-vvv', limit=[MAIN, BACKUP])
+    assert run.rc == 0, run
+    for secret in (lab.admin_password, lab.backoffice_password):
+        assert len(secret) >= 12
+        assert secret not in run.out
