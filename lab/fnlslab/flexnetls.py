@@ -3,7 +3,7 @@
 
 One file, Python standard library only: it is copied onto a lab host as
 /opt/flexnetls/<producer>/flexnetls.py and run there by the host's python3.
-Every interface it offers is described in lab/MODEL.md, sections 1 to 4:
+Every interface it offers is described in lab/MODEL.md, sections 1 to 4 and 6:
 
 * reads the local settings file (/etc/default/flexnetls-<producer>), the producer
   settings (producer-settings.xml) and the lab's own tuning (lab.json);
@@ -12,6 +12,9 @@ Every interface it offers is described in lab/MODEL.md, sections 1 to 4:
 * offers the REST API (health, authorize, hostids, config, status) and the client
   endpoints /fne/bin/capability and /fne/bin/sync;
 * sends capability requests to the back office (backoffice.url) with back-off;
+* holds the licenses (features and rights ids) of the last capability answer, takes
+  new rights with an activation (a capability request carrying a rights id) and picks
+  up rights mapped later in the back office by capability polling (MODEL.md section 6);
 * as a back-up (fne.syncTo.enabled=true) syncs from the main and takes over while
   the main is unreachable, for the producer's maintenance interval;
 * writes logs/flexnetls.log, events.jsonl, state.json and server.pid in its data dir.
@@ -71,6 +74,7 @@ DURATION_KEYS = ("fne.syncTo.interval",)
 INT_KEYS = ("fne.syncTo.pageSize", "fne.syncTo.retries")
 
 HOSTID_ORDER = ("ETHERNET", "VM_UUID")
+RIGHTS_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 PEER_UP_WINDOW = 15.0  # a main regards its back-up as UP this long after its last sync
 
 
@@ -180,6 +184,68 @@ def read_mac(sys_class_net, iface):
     return value
 
 
+def clean_feature(feat):
+    """A feature as the server keeps it: {"name", "version"?, "count", "expires"}; None if unusable."""
+    if not isinstance(feat, dict) or not feat.get("name"):
+        return None
+    try:
+        count = int(feat.get("count", 1) or 0)
+    except (TypeError, ValueError):
+        return None
+    out = {"name": str(feat["name"])}
+    if feat.get("version") not in (None, ""):
+        out["version"] = str(feat["version"])
+    out["count"] = count
+    out["expires"] = str(feat.get("expires") or "permanent")
+    return out
+
+
+def clean_features(features):
+    out = []
+    for feat in features if isinstance(features, list) else []:
+        feat = clean_feature(feat)
+        if feat is not None:
+            out.append(feat)
+    return out
+
+
+def clean_rights(rights):
+    """[{"rightsId", "count"}] from an answer; anything malformed is left out."""
+    out = []
+    for item in rights if isinstance(rights, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("rightsId"), str) and item["rightsId"]:
+            try:
+                count = int(item.get("count", 1))
+            except (TypeError, ValueError):
+                continue
+            out.append({"rightsId": item["rightsId"], "count": count})
+    return out
+
+
+def describe_features(features):
+    return ", ".join("%s%s x%d (%s)" % (f["name"], " " + f["version"] if f.get("version") else "", f["count"],
+                                         f["expires"]) for f in features) or "none"
+
+
+def describe_rights(rights):
+    return ", ".join("%s x%d" % (r["rightsId"], r["count"]) for r in rights) or "none"
+
+
+def is_expired(expires, today):
+    """True when ``expires`` (YYYY-MM-DD, valid through that day) lies before ``today``."""
+    if not expires or expires == "permanent":
+        return False
+    try:
+        return datetime.date.fromisoformat(expires[:10]) < today
+    except ValueError:
+        return False
+
+
+def expiry_rank(feat):
+    """Sort key: permanent first, then the latest expiry."""
+    return "9999-12-31" if feat["expires"] == "permanent" else feat["expires"]
+
+
 # --------------------------------------------------------------------------- the server
 
 class LicenseServer:
@@ -205,6 +271,7 @@ class LicenseServer:
         self.stopping = threading.Event()
         self.bo_wake = threading.Event()
         self.sync_wake = threading.Event()
+        self.bo_call_lock = threading.Lock()  # one capability request at a time
         self.tokens = {}
         self.httpd = None
 
@@ -329,7 +396,10 @@ class LicenseServer:
             self.hostid, ", back-up server hostid %s" % self.backup_hostid if self.backup_hostid else ""))
 
         # persisted state
-        self.state = {"config": {}, "features": [], "last_sync": None}
+        # features/rights: the licenses of the last capability answer from the back office;
+        # sync_features/sync_rights: those of the main, as received by a back-up's last good sync
+        self.state = {"config": {}, "features": [], "rights": [], "sync_features": [], "sync_rights": [],
+                      "last_sync": None}
         if os.path.exists(self.state_path):
             try:
                 with open(self.state_path, encoding="utf-8") as fh:
@@ -341,6 +411,10 @@ class LicenseServer:
         if not isinstance(self.state.get("config"), dict):
             self.state["config"] = {}
         self.state["config"] = {k: str(v) for k, v in self.state["config"].items() if k in CONFIG_KEYS}
+        for key in ("features", "sync_features"):
+            self.state[key] = clean_features(self.state.get(key))
+        for key in ("rights", "sync_rights"):
+            self.state[key] = clean_rights(self.state.get(key))
         self.failover["last_sync"] = self.state.get("last_sync")
 
     def discover_hostids(self):
@@ -466,16 +540,30 @@ class LicenseServer:
 
     # ------------------------------------------------------------------ features
     def features(self):
-        merged = {}
-        for source in (self.lab.get("features") or [], self.state.get("features") or []):
-            for feat in source:
-                if isinstance(feat, dict) and feat.get("name"):
-                    merged[str(feat["name"])] = {
-                        "name": str(feat["name"]),
-                        "count": int(feat.get("count", 1) or 0),
-                        "expires": str(feat.get("expires") or "permanent"),
-                    }
+        """The features this server serves.
+
+        A back-up with sync enabled: exactly the main's, as its last good sync brought them. Else the
+        lab's fixed features (lab.json "features") and the back office's, from the last capability
+        answer; the same feature (name, version, expiry) in both counts as the back office says.
+        """
+        with self.lock:
+            if self.sync_enabled():
+                sources = (self.state.get("sync_features") or [],)
+            else:
+                sources = (self.lab.get("features") or [], self.state.get("features") or [])
+            merged = {}
+            for source in sources:
+                for feat in source:
+                    feat = clean_feature(feat)
+                    if feat is not None:
+                        merged[(feat["name"], feat.get("version", ""), feat["expires"])] = feat
         return list(merged.values())
+
+    def rights(self):
+        """The rights ids this server holds: [{"rightsId", "count"}] (a back-up: the main's)."""
+        with self.lock:
+            key = "sync_rights" if self.sync_enabled() else "rights"
+            return [dict(r) for r in self.state.get(key) or []]
 
     # ------------------------------------------------------------------ tokens
     def new_token(self):
@@ -553,6 +641,7 @@ class LicenseServer:
                 "failover_since": iso(fo["since"]) if role == "backup" else None,
             },
             "features": self.features(),
+            "rights": self.rights(),
         }
 
     # ------------------------------------------------------------------ client endpoints
@@ -589,21 +678,42 @@ class LicenseServer:
                     msg = "back-up server is not active: the main server is up"
                 return 503, {"error": msg}
             served_by = "backup"
-        held = {f["name"]: f for f in self.features()}
+        held = {}
+        for feat in self.features():
+            if feat["count"] > 0:
+                held.setdefault(feat["name"], []).append(feat)
+        today = datetime.datetime.now(datetime.timezone.utc).date()
         granted = []
+        denied = []
         missing = []
+        short = []
         for name, count in wanted:
-            feat = held.get(name)
-            if feat is None or feat["count"] < 1:
+            entries = held.get(name, [])
+            live = sorted((f for f in entries if not is_expired(f["expires"], today)), key=expiry_rank,
+                          reverse=True)
+            if not live:
                 missing.append(name)
+                denied.append({"name": name, "requested": count, "available": 0,
+                               "reason": "EXPIRED" if entries else "UNKNOWN_FEATURE"})
                 continue
-            granted.append({"name": name, "count": min(count, feat["count"]), "expires": feat["expires"]})
+            available = sum(f["count"] for f in live)
+            grant = {"name": name, "count": min(count, available), "expires": live[0]["expires"]}
+            if live[0].get("version"):
+                grant["version"] = live[0]["version"]
+            granted.append(grant)
+            if count > available:
+                short.append("%s (%d requested, %d available)" % (name, count, available))
+                denied.append({"name": name, "requested": count, "available": available,
+                               "reason": "COUNT_EXCEEDED"})
         text = "Capability request from %s: granted %s" % (
             client or "unknown client", ", ".join(g["name"] for g in granted) or "nothing")
         if missing:
             text += "; not available: %s" % ", ".join(missing)
+        if short:
+            text += "; short: %s" % ", ".join(short)
         self.log("INFO", "capability", text + (" (served as back-up)" if served_by == "backup" else ""))
-        return 200, {"served_by": served_by, "server_hostid": self.hostid, "features": granted}
+        return 200, {"served_by": served_by, "server_hostid": self.hostid, "features": granted,
+                     "denied": denied}
 
     def sync_request(self, body):
         if not isinstance(body, dict) or not isinstance(body.get("hostid"), str) or not body["hostid"].strip():
@@ -632,7 +742,8 @@ class LicenseServer:
         if first:
             self.log("INFO", "sync", "Back-up server %s is synchronising" % caller)
             self.event("sync", "ok", "back-up %s synchronising" % caller)
-        return 200, {"main_hostid": self.hostid, "features": self.features(), "synced_at": iso(now)}
+        return 200, {"main_hostid": self.hostid, "features": self.features(), "rights": self.rights(),
+                     "synced_at": iso(now)}
 
     # ------------------------------------------------------------------ back office
     def backoffice_loop(self):
@@ -651,7 +762,8 @@ class LicenseServer:
                 self.bo_wake.wait(self.lab["poll_interval"])
                 self.bo_wake.clear()
                 continue
-            ok, retry, error = self.backoffice_attempt(url)
+            result = self.backoffice_attempt(url)
+            ok, retry, error = result["ok"], result["retry"], result["error"]
             if ok:
                 delay = None
                 wait = self.lab["poll_interval"]
@@ -670,9 +782,25 @@ class LicenseServer:
                 self.bo_wake.clear()
                 delay = None
 
-    def backoffice_attempt(self, url):
-        """One capability request. Returns (ok, retry_with_backoff, error_text)."""
-        payload = {"hostid": self.hostid, "backupHostid": self.backup_hostid, "rightsIds": [],
+    def backoffice_attempt(self, url, rights=None):
+        """One capability request, carrying ``rights`` ([{"id", "count"}]) when given.
+
+        Returns {"ok", "retry" (retry with back-off), "error" (text), "status" (HTTP status or None),
+        "code" (the back office's error code or None), "answer" (the parsed answer or error body)}.
+        A poll (no rights) that fails is recorded as the back office's last error; an activation
+        (rights given) that fails is the caller's to report: the registration itself is unaffected.
+        """
+        with self.bo_call_lock:
+            result = self._capability_exchange(url, rights)
+        if not result["ok"] and not rights:
+            with self.lock:
+                self.bo["last_error"] = result["error"]
+                self.bo["last_error_at"] = time.time()
+            self.event("bo_contact", "error", result["error"])
+        return result
+
+    def _capability_exchange(self, url, rights):
+        payload = {"hostid": self.hostid, "backupHostid": self.backup_hostid, "rightsIds": list(rights or []),
                    "serverVersion": VERSION}
         now = time.time()
         with self.lock:
@@ -680,37 +808,42 @@ class LicenseServer:
             self.bo["last_attempt"] = now
         self.log("INFO", "backoffice", "Sending capability request to %s (hostid %s, backup hostid %s)"
                  % (url, self.hostid, self.backup_hostid or "none"))
-        self.event("bo_request", "ok", "capability request to %s (hostid %s, backup hostid %s)"
-                   % (url, self.hostid, self.backup_hostid or "none"))
+        if rights:
+            self.log("INFO", "backoffice", "The capability request carries rights %s"
+                     % ", ".join("%s x%d" % (r["id"], r["count"]) for r in rights))
+        self.event("bo_request", "ok", "capability request to %s (hostid %s, backup hostid %s)%s"
+                   % (url, self.hostid, self.backup_hostid or "none",
+                      ", rights %s" % ", ".join("%s x%d" % (r["id"], r["count"]) for r in rights) if rights
+                      else ""))
         req = urllib.request.Request(url, data=json.dumps(payload).encode("utf-8"), method="POST",
                                      headers={"Content-Type": "application/json",
                                               "Accept": "application/json"})
-        retry = True
+        result = {"ok": False, "retry": True, "error": None, "status": None, "code": None, "answer": None}
         try:
             with urllib.request.urlopen(req, timeout=10) as resp:
                 raw = resp.read(MAX_BODY * 4)
+                result["status"] = resp.status
             try:
                 answer = json.loads(raw.decode("utf-8"))
             except ValueError:
                 answer = None
             if not isinstance(answer, dict) or answer.get("status") != "OK":
-                error = "unexpected answer from the back office: %s" % raw[:200].decode("utf-8", "replace")
+                result["error"] = ("unexpected answer from the back office: %s"
+                                   % raw[:200].decode("utf-8", "replace"))
             else:
-                role = answer.get("role") or "MAIN"
-                device = answer.get("deviceId")
-                with self.lock:
-                    self.bo["last_success"] = time.time()
-                    self.bo["registered_role"] = role
-                    self.bo["device_id"] = device
-                text = "registered as %s, device %s" % (role, device)
-                self.log("INFO", "backoffice", "Back-office communication successful: " + text)
-                self.event("bo_contact", "ok", text + (" (changed)" if answer.get("changed") else ""))
-                return True, False, None
+                result.update(ok=True, retry=False, answer=answer)
+                self.accept_capability_answer(answer)
+                return result
         except urllib.error.HTTPError as exc:
+            result["status"] = exc.code
             try:
                 body = json.loads(exc.read(MAX_BODY).decode("utf-8"))
             except (ValueError, OSError):
                 body = None
+            if isinstance(body, dict):
+                result["answer"] = body
+                if isinstance(body.get("code"), str):
+                    result["code"] = body["code"]
             if isinstance(body, dict) and (body.get("code") or body.get("message")):
                 error = "%s: %s (HTTP %d)" % (body.get("code") or "ERROR",
                                               body.get("message") or body.get("error") or "", exc.code)
@@ -718,22 +851,103 @@ class LicenseServer:
                 error = "%s (HTTP %d)" % (body["error"], exc.code)
             else:
                 error = "HTTP %d %s" % (exc.code, exc.reason)
-            retry = exc.code >= 500
+            result["error"] = error
+            result["retry"] = exc.code >= 500
         except urllib.error.URLError as exc:
             reason = exc.reason
             if isinstance(reason, socket.timeout) or isinstance(reason, TimeoutError):
-                error = "timed out connecting to %s" % url
+                result["error"] = "timed out connecting to %s" % url
             else:
-                error = "cannot connect to %s: %s" % (url, reason)
+                result["error"] = "cannot connect to %s: %s" % (url, reason)
         except (TimeoutError, socket.timeout):
-            error = "timed out waiting for %s" % url
+            result["error"] = "timed out waiting for %s" % url
         except (OSError, ValueError) as exc:
-            error = "cannot reach %s: %s" % (url, exc)
+            result["error"] = "cannot reach %s: %s" % (url, exc)
+        return result
+
+    def accept_capability_answer(self, answer):
+        """Book a successful capability answer: registration, and the licenses it carries."""
+        role = answer.get("role") or "MAIN"
+        device = answer.get("deviceId")
         with self.lock:
-            self.bo["last_error"] = error
-            self.bo["last_error_at"] = time.time()
-        self.event("bo_contact", "error", error)
-        return False, retry, error
+            self.bo["last_success"] = time.time()
+            self.bo["registered_role"] = role
+            self.bo["device_id"] = device
+        text = "registered as %s, device %s" % (role, device)
+        self.log("INFO", "backoffice", "Back-office communication successful: " + text)
+        self.event("bo_contact", "ok", text + (" (changed)" if answer.get("changed") else ""))
+        # Licenses: an answer that carries them replaces what the server held from the back office
+        # (an answer without them, from an older back office, leaves the licenses as they are).
+        if isinstance(answer.get("features"), list) or isinstance(answer.get("rights"), list):
+            feats = clean_features(answer.get("features") or [])
+            rights = clean_rights(answer.get("rights") or [])
+            with self.lock:
+                changed = (feats != self.state.get("features") or rights != self.state.get("rights"))
+                self.state["features"] = feats
+                self.state["rights"] = rights
+            if changed:
+                try:
+                    self.save_state()
+                except OSError as exc:
+                    self.log("WARN", "backoffice", "Cannot save state: %s" % exc)
+                text = "licenses from the back office: %s; rights %s" % (describe_features(feats),
+                                                                         describe_rights(rights))
+                self.log("INFO", "backoffice", "Licenses updated: " + text)
+                self.event("licenses", "ok", text)
+
+    def backoffice_request_now(self, rights=None):
+        """A capability request at once (the admin API's activate and sync-backoffice).
+
+        Returns (HTTP status, body) for the admin API's answer.
+        """
+        if self.sync_enabled():
+            return 409, {"error": "a back-up server never talks to the back office; activate on the main",
+                         "code": "BACKUP_SERVER"}
+        url = self.config()["backoffice.url"]
+        if not url:
+            return 502, {"error": "backoffice.url is not set", "code": "BACKOFFICE_UNREACHABLE"}
+        result = self.backoffice_attempt(url, rights)
+        if result["ok"]:
+            return 200, None
+        code = result["code"]
+        status = result["status"]
+        if status is None or status >= 500 or not code:
+            body = {"error": "the back office cannot be reached or failed: %s" % result["error"],
+                    "code": "BACKOFFICE_UNREACHABLE"}
+            return 502, body
+        answer = result["answer"] or {}
+        body = {"error": answer.get("message") or answer.get("error") or result["error"], "code": code}
+        if isinstance(answer.get("available"), int):
+            body["available"] = answer["available"]
+        return (status if 400 <= status < 500 else 502), body
+
+    def activate(self, body):
+        """Admin API activate (flexnetlsadmin -activate -id <rights id> -count <n>): a capability
+        request at once, carrying the rights id; ``count`` is the number of copies wanted on this
+        server in all (asking again for the same count maps nothing more)."""
+        if not isinstance(body, dict):
+            return 400, {"error": "the request body must be a JSON object", "code": "INVALID_REQUEST"}
+        unknown = sorted(str(k) for k in body if k not in ("rightsId", "count"))
+        if unknown:
+            return 400, {"error": "unknown fields: %s" % ", ".join(unknown), "code": "INVALID_REQUEST"}
+        rights_id = body.get("rightsId")
+        count = body.get("count", 1)
+        if not isinstance(rights_id, str) or not RIGHTS_ID_RE.fullmatch(rights_id):
+            return 400, {"error": "rightsId must be a rights id (1 to 64 letters, digits, '.', '_' or '-')",
+                         "code": "INVALID_REQUEST"}
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            return 400, {"error": "count must be a positive whole number", "code": "INVALID_REQUEST"}
+        code, error = self.backoffice_request_now([{"id": rights_id, "count": count}])
+        if code != 200:
+            self.log("ERROR", "api", "Activation of %s x%d failed: %s (%s)"
+                     % (rights_id, count, error["error"], error["code"]))
+            self.event("activate", "error", "%s x%d: %s: %s" % (rights_id, count, error["code"], error["error"]))
+            return code, error
+        held = next((r["count"] for r in self.rights() if r["rightsId"] == rights_id), 0)
+        self.log("INFO", "api", "Activated %s: %d %s on this server" % (rights_id, held,
+                                                                        "copy" if held == 1 else "copies"))
+        self.event("activate", "ok", "%s x%d" % (rights_id, held))
+        return 200, {"rightsId": rights_id, "count": held, "features": self.features()}
 
     # ------------------------------------------------------------------ sync (back-up side)
     def sync_loop(self):
@@ -779,9 +993,13 @@ class LicenseServer:
             prev_state = self.failover["peer_state"]
             prev_error = self.failover["last_error"]
         if error is None:
-            feats = answer.get("features") if isinstance(answer.get("features"), list) else []
+            feats = clean_features(answer.get("features"))
+            rights = clean_rights(answer.get("rights"))
             with self.lock:
-                self.state["features"] = feats
+                licenses_changed = (feats != self.state.get("sync_features")
+                                    or rights != self.state.get("sync_rights"))
+                self.state["sync_features"] = feats
+                self.state["sync_rights"] = rights
                 self.state["last_sync"] = now
                 was_active = self.failover["active"]
                 self.failover.update({"peer_hostid": answer.get("main_hostid"), "peer_state": "UP",
@@ -795,6 +1013,11 @@ class LicenseServer:
                 self.log("INFO", "sync", "Synchronised with main server %s (%d features)"
                          % (answer.get("main_hostid"), len(feats)))
                 self.event("sync", "ok", "synchronised with main %s" % answer.get("main_hostid"))
+            if licenses_changed:
+                text = "licenses from main %s: %s; rights %s" % (answer.get("main_hostid"),
+                                                                 describe_features(feats), describe_rights(rights))
+                self.log("INFO", "sync", "Licenses updated: " + text)
+                self.event("licenses", "ok", text)
             if was_active:
                 self.log("INFO", "sync", "Main server is back; failover ended, back-up is passive")
                 self.event("failover", "ok", "ended: main server %s answers again" % answer.get("main_hostid"))
@@ -946,6 +1169,9 @@ ROUTES = {
     "/api/1.0/hostids": ("GET",),
     "/api/1.0/instances/~/config": ("GET", "POST"),
     "/api/1.0/instances/~/status": ("GET",),
+    "/api/1.0/instances/~/licenses": ("GET",),
+    "/api/1.0/instances/~/activate": ("POST",),
+    "/api/1.0/instances/~/sync-backoffice": ("POST",),
     "/fne/bin/capability": ("POST",),
     "/fne/bin/sync": ("POST",),
 }
@@ -1016,6 +1242,17 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError) as exc:
             raise HttpError(400, "malformed JSON: %s" % exc)
 
+    def discard_body(self):
+        """Read and drop a body nobody needs (up to the size limit)."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if 0 < length <= MAX_BODY:
+            self.rfile.read(length)
+        elif length > MAX_BODY:
+            self.close_connection = True
+
     def dispatch(self, method):
         app = self.server.app
         try:
@@ -1074,6 +1311,21 @@ class Handler(BaseHTTPRequestHandler):
         elif path.endswith("/status"):
             self.require_token(app)
             self.send_json(200, app.status())
+        elif path.endswith("/licenses"):
+            self.require_token(app)
+            self.send_json(200, {"features": app.features(), "rights": app.rights()})
+        elif path.endswith("/activate"):
+            self.require_token(app)
+            code, body = app.activate(self.read_json())
+            self.send_json(code, body)
+        elif path.endswith("/sync-backoffice"):
+            self.require_token(app)
+            self.discard_body()
+            code, body = app.backoffice_request_now()
+            if code == 200:
+                body = {"registered_role": app.bo["registered_role"], "device_id": app.bo["device_id"],
+                        "features": app.features(), "rights": app.rights()}
+            self.send_json(code, body)
         elif path == "/fne/bin/capability":
             code, body = app.capability(self.read_json())
             self.send_json(code, body)

@@ -192,7 +192,7 @@ def test_backup_asking_alone_is_recognised(backoffice):
     status, answer = cap(backoffice, Y)
     assert status == 200
     assert answer == {"status": "OK", "role": "BACKUP", "deviceId": pair["deviceId"], "serverIds": [X, Y],
-                      "changed": False}
+                      "changed": False, "rights": [], "features": []}
     assert len(devices(backoffice)) == 1
 
 

@@ -438,7 +438,7 @@ def test_flexnetls_status_shape(servers):
                   lab={"features": [{"name": "f1", "count": 5, "expires": "2027-01-01"}]}).start()
     st = srv.status()
     assert set(st) == {"state", "version", "boot_id", "started_at", "ready_at", "hostid", "backup_hostid",
-                       "backoffice", "failover", "features"}
+                       "backoffice", "failover", "features", "rights"}
     assert st["state"] == "READY" and st["version"] == "2026.11-lab"
     assert TS_RE.match(st["started_at"]) and TS_RE.match(st["ready_at"])
     assert st["hostid"] == srv.hostid and st["backup_hostid"] == "0A0000000060/ETHERNET"
@@ -655,7 +655,9 @@ def test_flexnetls_standalone_capability_and_not_ready(servers):
     assert (code, body) == (503, {"error": "not ready"})
     srv.wait_ready()
     code, body = srv.capability([("unknown", 1)])
-    assert code == 200 and body == {"served_by": "main", "server_hostid": srv.hostid, "features": []}
+    assert code == 200 and body == {"served_by": "main", "server_hostid": srv.hostid, "features": [],
+                                    "denied": [{"name": "unknown", "requested": 1, "available": 0,
+                                                "reason": "UNKNOWN_FEATURE"}]}
     assert "not available: unknown" in srv.log()
     assert srv.status()["failover"]["role"] == "standalone"
 

@@ -2,6 +2,8 @@
 
 - ``POST /flexnet/deviceservices``: capability requests, which register servers and failover pairs
 - ``/flexnet/operations/devices``: the device API (HTTP Basic auth)
+- ``/flexnet/operations/entitlements``, ``/flexnet/operations/devices/<id>/rights``: entitlements and
+  the rights mapped to devices (HTTP Basic auth, MODEL.md section 6)
 - ``/portal/``: the End-User Portal, read-only, no login (as modelled)
 - ``/lab/events``, ``/lab/faults``: lab control (HTTP Basic auth)
 

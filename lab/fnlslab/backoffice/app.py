@@ -19,6 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from .db import Store, iso_now
 from .portal import Portal
+from .rights import (RightsError, device_features, map_rights, parse_entitlement, parse_map_request,
+                     parse_rights_id, parse_rights_request)
 from .rules import BACKUP, MAIN, RegistrationError, check_pair_ids, parse_hostid, register
 
 log = logging.getLogger("fnlslab.backoffice")
@@ -53,8 +55,22 @@ def json_response(status: int, obj: Any, headers: dict[str, str] | None = None) 
                     dict(headers or {}))
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    return json_response(status, {"status": "ERROR", "code": code, "message": message}, headers)
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                   extra: dict[str, Any] | None = None) -> Response:
+    body = {"status": "ERROR", "code": code, "message": message}
+    body.update(extra or {})
+    return json_response(status, body, headers)
+
+
+def rights_error_response(exc: RegistrationError) -> Response:
+    """A refused request; COUNT_EXCEEDED also carries ``available`` and every rights error ``rightsId``."""
+    extra: dict[str, Any] = {}
+    if isinstance(exc, RightsError):
+        if exc.rights_id is not None:
+            extra["rightsId"] = exc.rights_id
+        if exc.available is not None:
+            extra["available"] = exc.available
+    return error_response(exc.status, exc.code, exc.message, extra=extra)
 
 
 @dataclass
@@ -171,6 +187,14 @@ class BackOfficeApp:
              {"GET": self.devices_query, "POST": self.devices_create}, True),
             (re.compile(r"/flexnet/operations/devices/(?P<device_id>[^/]+)"),
              {"GET": self.device_get, "DELETE": self.device_delete}, True),
+            (re.compile(r"/flexnet/operations/devices/(?P<device_id>[^/]+)/rights"),
+             {"GET": self.device_rights_get, "POST": self.device_rights_map}, True),
+            (re.compile(r"/flexnet/operations/devices/(?P<device_id>[^/]+)/rights/(?P<rights_id>[^/]+)"),
+             {"DELETE": self.device_rights_unmap}, True),
+            (re.compile(r"/flexnet/operations/entitlements"),
+             {"GET": self.entitlements_list, "POST": self.entitlements_create}, True),
+            (re.compile(r"/flexnet/operations/entitlements/(?P<rights_id>[^/]+)"),
+             {"GET": self.entitlement_get}, True),
             (re.compile(r"/|/portal|/portal/"), {"GET": self.portal_home}, False),
             (re.compile(r"/portal/servers/?"), {"GET": self.portal_search}, False),
             (re.compile(r"/portal/servers/(?P<device_id>[^/]+)"), {"GET": self.portal_view}, False),
@@ -270,31 +294,57 @@ class BackOfficeApp:
             return resp
         if "hostid" not in body:
             raise HttpError(400, "INVALID_REQUEST", "The capability request has no hostid.")
-        rights = body.get("rightsIds", [])
-        if rights is not None and (not isinstance(rights, list) or not all(isinstance(r, str) for r in rights)):
-            raise HttpError(400, "INVALID_REQUEST", "rightsIds must be a list of strings.")
+        try:
+            wanted_rights = parse_rights_request(body.get("rightsIds", []))
+        except RegistrationError as exc:
+            raise HttpError(exc.status, exc.code, exc.message) from None
         version = body.get("serverVersion")
         if version is not None and not isinstance(version, str):
             raise HttpError(400, "INVALID_REQUEST", "serverVersion must be a string.")
         main = backup = None
+        mapped: list[dict[str, Any]] = []
         try:
             main, backup = check_pair_ids(raw_main, raw_backup)
+            # One transaction: a refused rights id undoes the registration and every other mapping too.
             with self.store.transaction() as tx:
-                outcome = register(tx, main, backup, registered_by="capability-request", now=iso_now())
+                now = iso_now()
+                outcome = register(tx, main, backup, registered_by="capability-request", now=now)
+                for rights_id, count in wanted_rights:
+                    mapped.append(map_rights(tx, outcome.device_id, rights_id, count, total=True, now=now))
                 device = tx.get_device(outcome.device_id)
+                licenses = self._licenses(tx, outcome.device_id)
         except RegistrationError as exc:
             self._event("capability_request", hostid=main or _text(raw_main),
                         backup_hostid=backup or _text(raw_backup), result="error", code=exc.code,
                         device_id=exc.device_id, changed=False)
+            if isinstance(exc, RightsError):
+                requested = dict(wanted_rights).get(exc.rights_id or "")
+                self._event("rights_map", via="capability-request", hostid=main, backup_hostid=backup,
+                            device_id=exc.device_id, rights_id=exc.rights_id, requested=requested, added=0,
+                            count=None, result="error", code=exc.code, changed=False)
             log.info("capability request %s (back-up %s) refused: %s", main or _text(raw_main),
                      backup or _text(raw_backup), exc.code)
-            return error_response(exc.status, exc.code, exc.message)
+            return rights_error_response(exc)
         self._event("capability_request", hostid=main, backup_hostid=backup, result="ok", code=None,
                     device_id=outcome.device_id, changed=outcome.changed)
-        log.info("capability request %s (back-up %s): %s, device %s%s", main, backup, outcome.role,
-                 outcome.device_id, ", changed" if outcome.changed else "")
-        return json_response(200, {"status": "OK", "role": outcome.role, "deviceId": outcome.device_id,
-                                   "serverIds": device["serverIds"], "changed": outcome.changed})
+        for m in mapped:
+            self._event("rights_map", via="capability-request", hostid=main, backup_hostid=backup,
+                        device_id=outcome.device_id, rights_id=m["rightsId"], requested=m["requested"],
+                        added=m["added"], count=m["count"], result="ok", code=None, changed=m["added"] > 0)
+        log.info("capability request %s (back-up %s): %s, device %s%s%s", main, backup, outcome.role,
+                 outcome.device_id, ", changed" if outcome.changed else "",
+                 "".join(f", {m['rightsId']} x{m['count']} (+{m['added']})" for m in mapped))
+        answer = {"status": "OK", "role": outcome.role, "deviceId": outcome.device_id,
+                  "serverIds": device["serverIds"], "changed": outcome.changed}
+        answer.update(licenses)
+        return json_response(200, answer)
+
+    @staticmethod
+    def _licenses(tx, device_id: str) -> dict[str, Any]:
+        """``{"rights": [{"rightsId", "count"}], "features": [...]}`` of a device."""
+        rights = tx.device_rights(device_id)
+        return {"rights": [{"rightsId": r["rightsId"], "count": r["count"]} for r in rights],
+                "features": device_features([(r["count"], r["features"]) for r in rights])}
 
     # -- device API ------------------------------------------------------------------------------
 
@@ -363,6 +413,106 @@ class BackOfficeApp:
         log.info("device %s deleted (%s)", device_id, ", ".join(device["serverIds"]))
         return json_response(200, {"deleted": device_id})
 
+    # -- entitlements and mapped rights --------------------------------------------------------
+
+    def entitlements_list(self, request: Request) -> Response:
+        with self.store.transaction() as tx:
+            return json_response(200, {"entitlements": tx.list_entitlements()})
+
+    def entitlement_get(self, request: Request, rights_id: str) -> Response:
+        with self.store.transaction() as tx:
+            ent = tx.get_entitlement(rights_id)
+        if ent is None:
+            raise HttpError(404, "UNKNOWN_RIGHTS_ID", f"There is no entitlement with rights id {rights_id}.")
+        return json_response(200, ent)
+
+    def entitlements_create(self, request: Request) -> Response:
+        try:
+            wanted = parse_entitlement(request.json_body())
+        except RegistrationError as exc:
+            raise HttpError(exc.status, exc.code, exc.message) from None
+        rights_id = wanted["rightsId"]
+        headers = {"Location": f"/flexnet/operations/entitlements/{rights_id}"}
+        with self.store.transaction() as tx:
+            existing = tx.get_entitlement(rights_id)
+            if existing is None:
+                tx.create_entitlement(rights_id, wanted["quantity"], wanted["features"], iso_now())
+                ent = tx.get_entitlement(rights_id)
+        if existing is not None:
+            if existing["quantity"] == wanted["quantity"] and existing["features"] == wanted["features"]:
+                return json_response(200, existing, headers)
+            self._event("entitlement_create", rights_id=rights_id, result="error", code="ENTITLEMENT_EXISTS",
+                        changed=False)
+            return error_response(409, "ENTITLEMENT_EXISTS",
+                                  f"An entitlement with rights id {rights_id} exists with other content "
+                                  "(quantity or features); rights ids are unique.", headers,
+                                  extra={"rightsId": rights_id})
+        self._event("entitlement_create", rights_id=rights_id, result="ok", code=None, changed=True,
+                    quantity=wanted["quantity"], features=[f["name"] for f in wanted["features"]])
+        log.info("entitlement %s created (quantity %d, features %s)", rights_id, wanted["quantity"],
+                 ", ".join(f["name"] for f in wanted["features"]))
+        return json_response(201, ent, headers)
+
+    def _device_rights_view(self, tx, device_id: str) -> dict[str, Any]:
+        rights = tx.device_rights(device_id)
+        return {"deviceId": device_id,
+                "rights": [{"rightsId": r["rightsId"], "count": r["count"], "mappedAt": r["mappedAt"]}
+                           for r in rights],
+                "features": device_features([(r["count"], r["features"]) for r in rights])}
+
+    def device_rights_get(self, request: Request, device_id: str) -> Response:
+        with self.store.transaction() as tx:
+            if tx.get_device(device_id) is None:
+                raise HttpError(404, "NOT_FOUND", f"No device {device_id}.")
+            return json_response(200, self._device_rights_view(tx, device_id))
+
+    def device_rights_map(self, request: Request, device_id: str) -> Response:
+        try:
+            rights_id, count = parse_map_request(request.json_body())
+        except RegistrationError as exc:
+            raise HttpError(exc.status, exc.code, exc.message) from None
+        try:
+            with self.store.transaction() as tx:
+                device = tx.get_device(device_id)
+                if device is None:
+                    raise HttpError(404, "NOT_FOUND", f"No device {device_id}.")
+                result = map_rights(tx, device_id, rights_id, count, total=False, now=iso_now())
+                view = self._device_rights_view(tx, device_id)
+        except RightsError as exc:
+            self._event("rights_map", via="device-api", hostid=None, backup_hostid=None, device_id=device_id,
+                        rights_id=rights_id, requested=count, added=0, count=None, result="error",
+                        code=exc.code, changed=False)
+            return rights_error_response(exc)
+        roles = {s["role"]: s["hostid"] for s in device["servers"]}
+        self._event("rights_map", via="device-api", hostid=roles.get(MAIN), backup_hostid=roles.get(BACKUP),
+                    device_id=device_id, rights_id=rights_id, requested=count, added=result["added"],
+                    count=result["count"], result="ok", code=None, changed=True)
+        log.info("device %s: %d copies of %s mapped (now %d)", device_id, result["added"], rights_id,
+                 result["count"])
+        return json_response(200, view)
+
+    def device_rights_unmap(self, request: Request, device_id: str, rights_id: str) -> Response:
+        try:
+            parse_rights_id(rights_id)
+        except RegistrationError:
+            raise HttpError(404, "NOT_FOUND", f"Rights id {rights_id} is not mapped to device {device_id}.") \
+                from None
+        with self.store.transaction() as tx:
+            device = tx.get_device(device_id)
+            if device is None:
+                raise HttpError(404, "NOT_FOUND", f"No device {device_id}.")
+            count = tx.mapped_count(device_id, rights_id)
+            if count == 0:
+                raise HttpError(404, "NOT_FOUND", f"Rights id {rights_id} is not mapped to device {device_id}.")
+            tx.set_mapped_count(device_id, rights_id, 0, iso_now())
+            view = self._device_rights_view(tx, device_id)
+        roles = {s["role"]: s["hostid"] for s in device["servers"]}
+        self._event("rights_unmap", via="device-api", hostid=roles.get(MAIN), backup_hostid=roles.get(BACKUP),
+                    device_id=device_id, rights_id=rights_id, count=count, result="ok", code=None, changed=True)
+        log.info("device %s: %s unmapped (%d copies returned)", device_id, rights_id, count)
+        view["unmapped"] = {"rightsId": rights_id, "count": count}
+        return json_response(200, view)
+
     # -- portal ----------------------------------------------------------------------------------
 
     def portal_home(self, request: Request) -> Response:
@@ -377,9 +527,11 @@ class BackOfficeApp:
     def portal_view(self, request: Request, device_id: str) -> Response:
         with self.store.transaction() as tx:
             device = tx.get_device(device_id)
-        if device is None:
+            rights = self._device_rights_view(tx, device_id) if device is not None else None
+        if device is None or rights is None:
             raise HttpError(404, "NOT_FOUND", f"There is no server device {device_id}.")
-        return Response(200, self.portal.view(device), "text/html; charset=utf-8")
+        return Response(200, self.portal.view(device, rights["rights"], rights["features"]),
+                        "text/html; charset=utf-8")
 
     # -- lab control -----------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""SQLite state of the emulated back office: devices, their servers, and the event list.
+"""SQLite state of the emulated back office: devices, their servers, entitlements and the rights
+mapped to devices, and the event list.
 
 One connection, guarded by one lock: every read and every write happens under it, so the store is
 safe to share between the HTTP server's threads. The file survives restarts.
@@ -35,6 +36,20 @@ CREATE TABLE IF NOT EXISTS events (
     ts   REAL NOT NULL,
     body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS entitlements (
+    rights_id  TEXT PRIMARY KEY,
+    quantity   INTEGER NOT NULL CHECK (quantity > 0),
+    features   TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS device_rights (
+    device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    rights_id TEXT NOT NULL REFERENCES entitlements(rights_id),
+    count     INTEGER NOT NULL CHECK (count > 0),
+    mapped_at TEXT NOT NULL,
+    PRIMARY KEY (device_id, rights_id)
+);
+CREATE INDEX IF NOT EXISTS device_rights_rights ON device_rights(rights_id);
 """
 
 DEVICE_PREFIX = "FNLS-"
@@ -107,6 +122,7 @@ class Tx:
         if device is None:
             return None
         num = parse_device_id(device_id)
+        self._c.execute("DELETE FROM device_rights WHERE device_id = ?", (num,))
         self._c.execute("DELETE FROM servers WHERE device_id = ?", (num,))
         self._c.execute("DELETE FROM devices WHERE id = ?", (num,))
         return device
@@ -155,6 +171,64 @@ class Tx:
                 "lastContact": last_contact,
             })
         return devices
+
+    # -- entitlements and mapped rights ------------------------------------------------------------
+
+    def get_entitlement(self, rights_id: str) -> dict[str, Any] | None:
+        rows = self._entitlements("WHERE e.rights_id = ?", (rights_id,))
+        return rows[0] if rows else None
+
+    def list_entitlements(self) -> list[dict[str, Any]]:
+        return self._entitlements("", ())
+
+    def create_entitlement(self, rights_id: str, quantity: int, features: list[dict[str, Any]], now: str) -> None:
+        self._c.execute("INSERT INTO entitlements (rights_id, quantity, features, created_at) VALUES (?, ?, ?, ?)",
+                        (rights_id, quantity, json.dumps(features, separators=(",", ":")), now))
+
+    def _entitlements(self, where: str, params: tuple) -> list[dict[str, Any]]:
+        rows = self._c.execute(
+            f"SELECT e.rights_id, e.quantity, e.features, e.created_at FROM entitlements e {where} "
+            "ORDER BY e.rights_id", params).fetchall()
+        out = []
+        for rights_id, quantity, features, created_at in rows:
+            mapped = self._c.execute(
+                "SELECT device_id, count FROM device_rights WHERE rights_id = ? ORDER BY device_id",
+                (rights_id,)).fetchall()
+            total = sum(c for _, c in mapped)
+            out.append({
+                "rightsId": rights_id,
+                "quantity": quantity,
+                "features": json.loads(features),
+                "mapped": total,
+                "available": quantity - total,
+                "devices": [{"deviceId": format_device_id(d), "count": c} for d, c in mapped],
+                "createdAt": created_at,
+            })
+        return out
+
+    def mapped_count(self, device_id: str, rights_id: str) -> int:
+        row = self._c.execute("SELECT count FROM device_rights WHERE device_id = ? AND rights_id = ?",
+                              (parse_device_id(device_id), rights_id)).fetchone()
+        return row[0] if row else 0
+
+    def set_mapped_count(self, device_id: str, rights_id: str, count: int, now: str) -> None:
+        num = parse_device_id(device_id)
+        if count <= 0:
+            self._c.execute("DELETE FROM device_rights WHERE device_id = ? AND rights_id = ?", (num, rights_id))
+            return
+        self._c.execute(
+            "INSERT INTO device_rights (device_id, rights_id, count, mapped_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (device_id, rights_id) DO UPDATE SET count = excluded.count, mapped_at = excluded.mapped_at",
+            (num, rights_id, count, now))
+
+    def device_rights(self, device_id: str) -> list[dict[str, Any]]:
+        """``[{"rightsId", "count", "mappedAt", "features"}]`` of one device, by rights id."""
+        rows = self._c.execute(
+            "SELECT r.rights_id, r.count, r.mapped_at, e.features FROM device_rights r "
+            "JOIN entitlements e ON e.rights_id = r.rights_id WHERE r.device_id = ? ORDER BY r.rights_id",
+            (parse_device_id(device_id),)).fetchall()
+        return [{"rightsId": rid, "count": count, "mappedAt": at, "features": json.loads(features)}
+                for rid, count, at, features in rows]
 
     def add_event(self, event: dict[str, Any]) -> None:
         self._c.execute("INSERT INTO events (ts, body) VALUES (?, ?)",

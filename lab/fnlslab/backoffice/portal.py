@@ -40,8 +40,10 @@ class Portal:
             rows.append({"device": d, "main": main, "backup": backup})
         return self._render("portal_servers.html", query=query, rows=rows, active="servers")
 
-    def view(self, device: dict[str, Any]) -> bytes:
-        return self._render("portal_server.html", device=device, active="servers")
+    def view(self, device: dict[str, Any], rights: list[dict[str, Any]] | None = None,
+             features: list[dict[str, Any]] | None = None) -> bytes:
+        return self._render("portal_server.html", device=device, rights=rights or [], features=features or [],
+                            active="servers")
 
     def error(self, status: int, title: str, message: str) -> bytes:
         return self._render("portal_error.html", status=status, title=title, message=message, active="")

@@ -17,7 +17,9 @@ def roles():
 def test_defaults_and_argument_specs_agree(role):
     defaults = yaml.safe_load((ROLES / role / 'defaults' / 'main.yml').read_text()) or {}
     specs = yaml.safe_load((ROLES / role / 'meta' / 'argument_specs.yml').read_text())['argument_specs']
-    options = specs['main']['options']
+    options = {}
+    for entry in specs.values():           # every entry point's options, together
+        options.update(entry.get('options', {}))
     assert set(defaults) == set(options), (
         'only in defaults: %s; only in argument_specs: %s'
         % (sorted(set(defaults) - set(options)), sorted(set(options) - set(defaults))))
