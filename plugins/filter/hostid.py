@@ -9,7 +9,7 @@ DOCUMENTATION = r'''
 name: hostid
 short_description: Normalise a FlexNet hostid, refusing malformed or dangerous values
 version_added: 1.0.0
-author: fnls.failover maintainers
+author: fnls.failover maintainers (!UNKNOWN)
 description:
   - Takes a hostid written C(<value>/<TYPE>) (the type in any case) and returns it normalised
     (C(0A1B2C3D4E5F/ETHERNET)); an ETHERNET value written with C(:) or C(-) separators is normalised.

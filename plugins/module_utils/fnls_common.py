@@ -22,6 +22,7 @@ def server_api_argument_spec():
         validate_certs=dict(type='bool', default=True),
         ca_path=dict(type='path'),
         timeout=dict(type='float', default=10),
+        api_paths=dict(type='dict', default={}),
     )
 
 
@@ -33,7 +34,15 @@ def backoffice_api_argument_spec():
         validate_certs=dict(type='bool', default=True),
         ca_path=dict(type='path'),
         timeout=dict(type='float', default=10),
+        api_paths=dict(type='dict', default={}),
     )
+
+
+def check_api_paths(module):
+    """Fail the module, before anything is touched, when ``api_paths`` names an unknown key or a bad path."""
+    error = ifc.check_paths(module.params.get('api_paths'))
+    if error:
+        module.fail_json(msg=error + ' Nothing was changed.')
 
 
 def server_client(params, url=None, user=None, password=None):
@@ -42,11 +51,13 @@ def server_client(params, url=None, user=None, password=None):
         url or params['server_url'],
         user=user if user is not None else params['admin_user'],
         password=password if password is not None else params['admin_password'],
-        validate_certs=params['validate_certs'], ca_path=params['ca_path'], timeout=params['timeout'])
+        validate_certs=params['validate_certs'], ca_path=params['ca_path'], timeout=params['timeout'],
+        paths=params.get('api_paths'))
 
 
 def backoffice_client(params):
     """A BackOfficeClient from the backoffice_api options."""
     return BackOfficeClient(
         params['backoffice_url'], user=params['backoffice_user'], password=params['backoffice_password'],
-        validate_certs=params['validate_certs'], ca_path=params['ca_path'], timeout=params['timeout'])
+        validate_certs=params['validate_certs'], ca_path=params['ca_path'], timeout=params['timeout'],
+        paths=params.get('api_paths'))

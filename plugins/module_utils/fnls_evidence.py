@@ -227,7 +227,7 @@ def holder(devices, hostid):
 
 
 def device_hostids(device):
-    return [h for h, _ in device_roles(device)]
+    return [h for h, dummy in device_roles(device)]
 
 
 def backoffice_confirms(devices, main_hostid, backup_hostid=None, since=None):

@@ -21,12 +21,8 @@ import ssl
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible.module_utils.urls import Request, make_context
 
-try:
-    from urllib.error import HTTPError, URLError
-    from http.client import HTTPException
-except ImportError:  # pragma: no cover - Python 2 is not supported
-    from urllib2 import HTTPError, URLError  # type: ignore
-    from httplib import HTTPException  # type: ignore
+from http.client import HTTPException
+from urllib.error import HTTPError, URLError
 
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_interfaces as ifc
 
@@ -243,17 +239,22 @@ class JsonHttp(object):
 class LicenseServerClient(object):
     """The license server's REST API: health, authorize, hostids, config, status."""
 
-    def __init__(self, url, user='admin', password=None, validate_certs=True, ca_path=None, timeout=10):
+    def __init__(self, url, user='admin', password=None, validate_certs=True, ca_path=None, timeout=10, paths=None):
         self.http = JsonHttp(url, validate_certs=validate_certs, ca_path=ca_path, timeout=timeout)
+        self.paths = dict(paths or {})
         self.url = self.http.base_url
         self.user = user
         self.password = password
         self.http.add_secret(password)
         self.token = None
 
+    def path(self, key):
+        """The API path ``key``: the ``api_paths`` override, else the default of fnls_interfaces."""
+        return self.paths.get(key) or ifc.default(key)
+
     def health(self):
         """The health body when UP; raises NotReady while the server is starting."""
-        body = self.http.get(ifc.default('health_path'))
+        body = self.http.get(self.path('health_path'))
         if isinstance(body, dict) and to_text(body.get('status', '')).upper() == ifc.default('health_starting'):
             raise NotReady('The license server at %s is still starting.' % ifc.redact_url(self.url),
                            url=self.url, status=200, body=body)
@@ -264,7 +265,7 @@ class LicenseServerClient(object):
             raise AuthFailed('No admin password was given for the license server at %s; set admin_password.'
                              % ifc.redact_url(self.url), url=self.url)
         try:
-            body = self.http.post(ifc.default('authorize_path'), {'user': self.user, 'password': self.password})
+            body = self.http.post(self.path('authorize_path'), {'user': self.user, 'password': self.password})
         except AuthFailed as e:
             raise AuthFailed('The license server at %s refused the admin credentials of user %r (HTTP 401); '
                              'check admin_user and admin_password.' % (ifc.redact_url(self.url), self.user),
@@ -291,23 +292,34 @@ class LicenseServerClient(object):
                 self.authorize()
 
     def hostids(self):
-        return self.http.get(ifc.default('hostids_path'))
+        return self.http.get(self.path('hostids_path'))
 
     def config_get(self):
-        return self._admin('GET', ifc.default('config_path'))
+        return self._admin('GET', self.path('config_path'))
 
     def config_set(self, settings):
-        return self._admin('POST', ifc.default('config_path'), dict(settings))
+        return self._admin('POST', self.path('config_path'), dict(settings))
 
     def status(self):
-        return self._admin('GET', ifc.default('status_path'))
+        return self._admin('GET', self.path('status_path'))
+
+    def licenses(self):
+        return self._admin('GET', self.path('licenses_path'))
+
+    def activate(self, rights_id, count):
+        return self._admin('POST', self.path('activate_path'), {'rightsId': rights_id, 'count': count})
+
+    def poll_backoffice(self):
+        return self._admin('POST', self.path('poll_path'))
 
 
 class BackOfficeClient(object):
     """The back office's device API (HTTP Basic auth)."""
 
-    def __init__(self, base_url, user='admin', password=None, validate_certs=True, ca_path=None, timeout=10):
+    def __init__(self, base_url, user='admin', password=None, validate_certs=True, ca_path=None, timeout=10,
+                 paths=None):
         base = ifc.backoffice_base(base_url)
+        self.api_path = (paths or {}).get('device_api_path')
         self.http = JsonHttp(base, validate_certs=validate_certs, ca_path=ca_path, timeout=timeout)
         self.base_url = self.http.base_url
         self.user = user
@@ -330,7 +342,7 @@ class BackOfficeClient(object):
                              url=e.url, status=401, code=e.code, body=e.body)
 
     def devices(self, hostid=None, alias=None):
-        body = self._call('GET', ifc.devices_url(self.base_url, hostid=hostid, alias=alias))
+        body = self._call('GET', ifc.devices_url(self.base_url, hostid=hostid, alias=alias, api_path=self.api_path))
         if not isinstance(body, dict) or not isinstance(body.get('devices'), list):
             raise BadResponse('The back office at %s answered the device query without a "devices" list.'
                               % ifc.redact_url(self.base_url), url=self.base_url)
@@ -339,7 +351,7 @@ class BackOfficeClient(object):
     def device(self, device_id):
         """The device, or None when the back office does not know it (404)."""
         try:
-            return self._call('GET', ifc.device_url(self.base_url, device_id))
+            return self._call('GET', ifc.device_url(self.base_url, device_id, api_path=self.api_path))
         except HttpError as e:
             if e.status == 404:
                 return None
@@ -349,10 +361,10 @@ class BackOfficeClient(object):
         body = {'serverIds': list(server_ids)}
         if alias is not None:
             body['alias'] = alias
-        return self._call('POST', ifc.devices_url(self.base_url), body)
+        return self._call('POST', ifc.devices_url(self.base_url, api_path=self.api_path), body)
 
     def delete_device(self, device_id):
-        return self._call('DELETE', ifc.device_url(self.base_url, device_id))
+        return self._call('DELETE', ifc.device_url(self.base_url, device_id, api_path=self.api_path))
 
     def portal_url(self, device_id):
         return ifc.portal_server_url(self.base_url, device_id)

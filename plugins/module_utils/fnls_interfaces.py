@@ -28,64 +28,70 @@ def _d(value, mark, override, what):
 
 DEFAULTS = {
     # --- a license-server host -------------------------------------------------
-    'producer': _d('demo', 'M', 'fnls_producer', 'producer name used in service name and paths'),
-    'service_name': _d('flexnetls-{producer}', 'C', 'fnls_service_name / server.name',
+    'producer': _d('demo', 'M', 'failover_pair_producer', 'producer name used in service name and paths'),
+    'service_name': _d('flexnetls-{producer}', 'C', 'failover_pair_service_name (module server: name)',
                        'service name of the license server'),
-    'init_script': _d('/etc/init.d/flexnetls-{producer}', 'M', 'fnls_service_name',
+    'init_script': _d('/etc/init.d/flexnetls-{producer}', 'M', 'failover_pair_service_name',
                       'SysV init script of the service (start, stop, restart, status; status 3 = stopped)'),
-    'program_dir': _d('/opt/flexnetls/{producer}', 'C', 'fnls_program_dir', 'program directory'),
-    'producer_settings': _d('/opt/flexnetls/{producer}/producer-settings.xml', 'M', 'fnls_program_dir',
+    'program_dir': _d('/opt/flexnetls/{producer}', 'C', 'none (the collection does not read the program directory)', 'program directory'),
+    'producer_settings': _d('/opt/flexnetls/{producer}/producer-settings.xml', 'M', 'none (the collection does not read the program directory)',
                             'producer settings (flat properties)'),
-    'settings_path': _d('/etc/default/flexnetls-{producer}', 'C', 'fnls_settings_path',
+    'settings_path': _d('/etc/default/flexnetls-{producer}', 'C', 'failover_pair_settings_path',
                         'local settings file, shell-style KEY=VALUE'),
-    'data_dir': _d('/var/opt/flexnetls/{producer}', 'C', 'fnls_data_dir', 'data directory'),
-    'log_path': _d('/var/opt/flexnetls/{producer}/logs/flexnetls.log', 'C', 'fnls_log_path / backoffice_wait.log_path',
+    'data_dir': _d('/var/opt/flexnetls/{producer}', 'C', 'failover_pair_data_dir', 'data directory'),
+    'log_path': _d('/var/opt/flexnetls/{producer}/logs/flexnetls.log', 'C', 'failover_pair_log_path (module backoffice_wait: log_path)',
                    'server log'),
-    'events_path': _d('/var/opt/flexnetls/{producer}/events.jsonl', 'M', 'fnls_data_dir', 'event journal'),
-    'user': _d('flexnetls', 'C', 'fnls_user', 'service account'),
-    'port': _d(7070, 'C', 'fnls_port / server_url', 'HTTP port of the REST API'),
-    'https_port': _d(1443, 'C', 'fnls_port / server_url', 'HTTPS port when enabled'),
+    'events_path': _d('/var/opt/flexnetls/{producer}/events.jsonl', 'M', 'failover_pair_data_dir', 'event journal'),
+    'user': _d('flexnetls', 'C', 'none (the server\'s own)', 'service account'),
+    'port': _d(7070, 'C', 'failover_pair_port, failover_pair_scheme (modules: server_url)', 'HTTP port of the REST API'),
+    'https_port': _d(1443, 'C', 'failover_pair_port, failover_pair_scheme (modules: server_url)', 'HTTPS port when enabled'),
     'settings_keys': _d(('PORT', 'ACTIVE_HOSTID', 'EXTRA_SYSPROPERTIES', 'BACKUP_SERVER_HOSTID'), 'C',
-                        'fnls_settings_path', 'keys of the local settings file'),
-    'backup_hostid_key': _d('BACKUP_SERVER_HOSTID', 'C', 'fnls_backup_hostid_key',
+                        'failover_pair_settings_path', 'keys of the local settings file'),
+    'backup_hostid_key': _d('BACKUP_SERVER_HOSTID', 'C', 'none (the key the seed names)',
                             'settings key naming the back-up on the main'),
-    'active_hostid_key': _d('ACTIVE_HOSTID', 'C', 'fnls_active_hostid_key', 'settings key pinning the hostid'),
+    'active_hostid_key': _d('ACTIVE_HOSTID', 'C', 'none (read only)', 'settings key pinning the hostid'),
     # --- the license server's REST API ----------------------------------------
-    'health_path': _d('/api/1.0/instances/~/health', 'C', 'fnls_health_path', 'health, no auth'),
-    'authorize_path': _d('/api/1.0/instances/~/authorize', 'C', 'fnls_authorize_path', 'bearer token'),
-    'hostids_path': _d('/api/1.0/hostids', 'C', 'fnls_hostids_path', 'hostids, selected one marked'),
-    'config_path': _d('/api/1.0/instances/~/config', 'M', 'fnls_config_path', 'policy settings read/set'),
-    'status_path': _d('/api/1.0/instances/~/status', 'M', 'fnls_status_path',
+    'health_path': _d('/api/1.0/instances/~/health', 'C', 'failover_pair_api_paths.health_path (modules: api_paths)', 'health, no auth'),
+    'authorize_path': _d('/api/1.0/instances/~/authorize', 'C', 'failover_pair_api_paths.authorize_path (modules: api_paths)', 'bearer token'),
+    'hostids_path': _d('/api/1.0/hostids', 'C', 'failover_pair_api_paths.hostids_path (modules: api_paths)', 'hostids, selected one marked'),
+    'config_path': _d('/api/1.0/instances/~/config', 'M', 'failover_pair_api_paths.config_path (modules: api_paths)', 'policy settings read/set'),
+    'status_path': _d('/api/1.0/instances/~/status', 'M', 'failover_pair_api_paths.status_path, or drop status from failover_pair_evidence',
                       'back-office contact and failover role'),
-    'capability_path': _d('/fne/bin/capability', 'C', 'fnls_capability_path', 'client license requests'),
-    'sync_path': _d('/fne/bin/sync', 'C', 'fnls_sync_path', 'back-up to main synchronisation'),
+    'licenses_path': _d('/api/1.0/instances/~/licenses', 'M', 'failover_pair_api_paths.licenses_path', 'features and rights the server holds '
+                        '(what flexnetlsadmin -licenses shows)'),
+    'activate_path': _d('/api/1.0/instances/~/activate', 'M', 'failover_pair_api_paths.activate_path', 'activate a rights id '
+                        '(what flexnetlsadmin -activate -id <id> -count <n> does)'),
+    'poll_path': _d('/api/1.0/instances/~/sync-backoffice', 'M', 'failover_pair_license_poll_now',
+                    'ask the server to poll the back office now (lab)'),
+    'capability_path': _d('/fne/bin/capability', 'C', 'failover_pair_capability_path', 'client license requests'),
+    'sync_path': _d('/fne/bin/sync', 'C', 'failover_pair_sync_path', 'back-up to main synchronisation'),
     'not_ready_text': _d('not ready', 'C', 'none', '503 body of a server that is not ready'),
     'health_up': _d('UP', 'M', 'none', 'health status of a ready server'),
     'health_starting': _d('STARTING', 'M', 'none', 'health status while starting'),
     # --- policy settings --------------------------------------------------------
-    'main_uri_key': _d('licensing.main.uri', 'C', 'fnls_main_policy', 'clients\' capability URI of the main'),
-    'backup_uri_key': _d('licensing.backup.uri', 'C', 'fnls_main_policy', 'clients\' capability URI of the back-up'),
-    'sync_enabled_key': _d('fne.syncTo.enabled', 'M', 'fnls_backup_policy', 'turns failover on (back-up)'),
-    'sync_main_uri_key': _d('fne.syncTo.mainUri', 'M', 'fnls_backup_policy', 'main sync URI (back-up)'),
-    'backoffice_url_key': _d('backoffice.url', 'M', 'fnls_backoffice_url', 'back-office URL setting'),
+    'main_uri_key': _d('licensing.main.uri', 'C', 'failover_pair_main_settings (Step 5 keys)', 'clients\' capability URI of the main'),
+    'backup_uri_key': _d('licensing.backup.uri', 'C', 'failover_pair_main_settings (Step 5 keys)', 'clients\' capability URI of the back-up'),
+    'sync_enabled_key': _d('fne.syncTo.enabled', 'M', 'failover_pair_backup_settings (Step 4 keys)', 'turns failover on (back-up)'),
+    'sync_main_uri_key': _d('fne.syncTo.mainUri', 'M', 'failover_pair_backup_settings (Step 4 keys)', 'main sync URI (back-up)'),
+    'backoffice_url_key': _d('backoffice.url', 'M', 'none (producer setting of the server)', 'back-office URL setting'),
     # --- the back office ----------------------------------------------------------
-    'backoffice_capability_path': _d('/flexnet/deviceservices', 'C', 'fnls_backoffice_capability_path',
+    'backoffice_capability_path': _d('/flexnet/deviceservices', 'C', 'none (the server\'s own)',
                                      'capability requests arrive here'),
-    'device_api_path': _d('/flexnet/operations/devices', 'M', 'fnls_device_api_path',
+    'device_api_path': _d('/flexnet/operations/devices', 'M', 'failover_pair_api_paths.device_api_path (modules: api_paths)',
                           'device operations (ManageDeviceService as JSON)'),
-    'portal_path': _d('/portal/', 'C', 'fnls_portal_path', 'End-User Portal'),
-    'portal_search_path': _d('/portal/servers', 'C', 'fnls_portal_path', 'Search Servers page'),
-    'portal_server_path': _d('/portal/servers/{device_id}', 'C', 'fnls_portal_path', 'View Server page'),
+    'portal_path': _d('/portal/', 'C', 'failover_pair_portal_url', 'End-User Portal'),
+    'portal_search_path': _d('/portal/servers', 'C', 'failover_pair_portal_url', 'Search Servers page'),
+    'portal_server_path': _d('/portal/servers/{device_id}', 'C', 'failover_pair_portal_url', 'View Server page'),
     # --- evidence of back-office contact ---------------------------------------------
     'evidence_sources': _d(('status', 'log', 'backoffice'), 'M', 'backoffice_wait.evidence',
                            'sources proving back-office contact, in the order tried'),
-    'log_success_regex': _d(r'Back-office communication successful', 'M', 'fnls_log_success_regex',
+    'log_success_regex': _d(r'Back-office communication successful', 'M', 'failover_pair_evidence (drop log)',
                             'log line of a confirmed contact'),
-    'log_start_regex': _d(r'License Server starting \(boot (?P<boot>[0-9a-f-]+)\)', 'M', 'fnls_log_start_regex',
+    'log_start_regex': _d(r'License Server starting \(boot (?P<boot>[0-9a-f-]+)\)', 'M', 'failover_pair_evidence (drop log)',
                           'log line of a start, carrying the boot id'),
     'log_failure_regex': _d(r'Back-office communication failed: (?P<error>.*?)(?:; retrying in .*)?$', 'M',
-                            'fnls_log_failure_regex', 'log line of a failed contact'),
-    'log_stop_regex': _d(r'Server stopping', 'M', 'fnls_log_stop_regex', 'log line of a stop'),
+                            'failover_pair_evidence (drop log)', 'log line of a failed contact'),
+    'log_stop_regex': _d(r'Server stopping', 'M', 'failover_pair_evidence (drop log)', 'log line of a stop'),
     'registered_role_main': _d('MAIN', 'M', 'none', 'registered role of a main server'),
     # --- hostids ------------------------------------------------------------------------
     'hostid_form': _d('{value}/{type}', 'C', 'none', 'how a hostid is written'),
@@ -180,17 +186,31 @@ def backoffice_base(url):
     return url
 
 
-def devices_url(base, hostid=None, alias=None):
+def devices_url(base, hostid=None, alias=None, api_path=None):
     query = {}
     if hostid is not None:
         query['hostid'] = hostid
     if alias is not None:
         query['alias'] = alias
-    return join_url(base, DEFAULTS['device_api_path']['value'], query or None)
+    return join_url(base, api_path or DEFAULTS['device_api_path']['value'], query or None)
 
 
-def device_url(base, device_id):
-    return join_url(base, DEFAULTS['device_api_path']['value'] + '/' + quote(str(device_id), safe=''))
+def device_url(base, device_id, api_path=None):
+    return join_url(base, (api_path or DEFAULTS['device_api_path']['value']) + '/' + quote(str(device_id), safe=''))
+
+
+PATH_KEYS = ('health_path', 'authorize_path', 'hostids_path', 'config_path', 'status_path', 'licenses_path',
+             'activate_path', 'poll_path', 'device_api_path')
+
+
+def check_paths(paths):
+    """The ``api_paths`` overrides, checked: known keys, absolute paths without a query. Returns an error or None."""
+    for key, value in (paths or {}).items():
+        if key not in PATH_KEYS:
+            return 'api_paths has the unknown key %s; the known keys are %s.' % (key, ', '.join(PATH_KEYS))
+        if not isinstance(value, str) or not value.startswith('/') or any(c in value for c in '?#\r\n '):
+            return 'api_paths.%s must be an absolute URL path such as %s.' % (key, DEFAULTS[key]['value'])
+    return None
 
 
 def portal_server_url(base, device_id):

@@ -52,8 +52,8 @@ class Service(object):
         if self.manager == 'systemctl':
             rc, out, err = self.module.run_command(self.prefix + ['is-active', self.name])
             if rc != 0:
-                rc2, out2, err2 = self.module.run_command(self.prefix + ['show', '-p', 'LoadState', '--value',
-                                                                        self.name])
+                rc2, out2, err2 = self.module.run_command(
+                    self.prefix + ['show', '-p', 'LoadState', '--value', self.name])
                 if rc2 == 0 and out2.strip() == 'not-found':
                     self.module.fail_json(msg='The service %s is not installed (systemd reports no such unit); '
                                               'install the license server or correct name.' % self.name)

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 module: backoffice_wait
 short_description: Wait until a main license server has confirmed contact with the back office since its latest start
 version_added: "1.0.0"
-author: fnls.failover maintainers
+author: fnls.failover maintainers (!UNKNOWN)
 description:
   - The seed procedure says to start the back-up only once the main license server "has successfully
     communicated with FlexNet Operations". This module waits for exactly that, after the main's latest start.
@@ -191,7 +191,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_interfaces as ifc
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_evidence as ev
-from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import server_api_argument_spec
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
+    check_api_paths, server_api_argument_spec)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
     AuthFailed, BackOfficeClient, FnlsHttpError, LicenseServerClient, NotReady, Timeout, Unreachable)
 
@@ -226,12 +227,13 @@ class Waiter(object):
         self.p = p
         self.server = LicenseServerClient(p['server_url'], user=p['admin_user'], password=p['admin_password'],
                                           validate_certs=p['validate_certs'], ca_path=p['ca_path'],
-                                          timeout=p['request_timeout'])
+                                          timeout=p['request_timeout'], paths=p['api_paths'])
         self.bo = None
         if p['backoffice_url'] and p['backoffice_password']:
             self.bo = BackOfficeClient(p['backoffice_url'], user=p['backoffice_user'],
                                        password=p['backoffice_password'], validate_certs=p['validate_certs'],
-                                       ca_path=p['ca_path'], timeout=p['request_timeout'])
+                                       ca_path=p['ca_path'], timeout=p['request_timeout'],
+                                       paths=p['api_paths'])
         self.skipped = {}
         self.sources = []
         for src in p['evidence']:
@@ -515,6 +517,7 @@ def run_module():
         since=dict(type='str'),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    check_api_paths(module)
     p = module.params
     if p['timeout'] < 0 or p['poll_interval'] <= 0 or p['request_timeout'] <= 0:
         module.fail_json(msg='timeout must be 0 or more, poll_interval and request_timeout more than 0; got %s, %s '

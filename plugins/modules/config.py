@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 module: config
 short_description: Set policy settings of a FlexNet Embedded license server through its admin API
 version_added: "1.0.0"
-author: fnls.failover maintainers
+author: fnls.failover maintainers (!UNKNOWN)
 description:
   - Reads the license server's policy settings with C(GET /api/1.0/instances/~/config), compares them with
     O(settings) after normalising both sides, and sends only the keys that differ with
@@ -110,7 +110,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
-    server_api_argument_spec, server_client)
+    check_api_paths, server_api_argument_spec, server_client)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import FnlsHttpError, NotReady, Unreachable
 
 
@@ -146,6 +146,7 @@ def run_module():
         state=dict(type='str', default='present', choices=['present']),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    check_api_paths(module)
     p = module.params
     if not p['admin_password']:
         module.fail_json(msg='Reading the policy settings needs the admin password; set admin_password.')

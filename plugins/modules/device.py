@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 module: device
 short_description: Create or delete a license-server device in the back office
 version_added: "1.0.0"
-author: fnls.failover maintainers
+author: fnls.failover maintainers (!UNKNOWN)
 description:
   - Creates or deletes a server device in the back office (FlexNet Operations) through its device API.
     Used to register a failover pair by hand (what the End-User Portal does) and to repair a wrong
@@ -122,7 +122,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
-    backoffice_api_argument_spec, backoffice_client)
+    backoffice_api_argument_spec, backoffice_client, check_api_paths)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_evidence import device_hostids, norm_hostid
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import FnlsHttpError, HttpError
 
@@ -159,6 +159,7 @@ def run_module():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[('state', 'present', ('server_ids',))])
+    check_api_paths(module)
     p = module.params
     ids = p['server_ids'] or []
     state = p['state']

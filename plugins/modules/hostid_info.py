@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 module: hostid_info
 short_description: Report the hostids of a FlexNet Embedded local license server
 version_added: "1.0.0"
-author: "fnls.failover maintainers"
+author: fnls.failover maintainers (!UNKNOWN)
 description:
   - Returns the hostids of the license server on the target host, which one it uses (the selected
     hostid) and one hostid of each type, normalised to C(<value>/<TYPE>), e.g. C(0A1B2C3D4E5F/ETHERNET).
@@ -20,12 +20,9 @@ description:
     is not running or not ready yet, reads the hostids from the host the way the server derives them,
     so the hostids of a stopped server are known too.
   - Reads only; never changes anything.
+extends_documentation_fragment:
+  - fnls.failover.server_api
 options:
-  server_url:
-    description:
-      - Base URL of the license server's REST API.
-    type: str
-    default: http://127.0.0.1:7070
   source:
     description:
       - Where the hostids come from.
@@ -59,20 +56,6 @@ options:
       - In host mode, the machine id file from which the VM_UUID hostid is made.
     type: path
     default: /etc/machine-id
-  validate_certs:
-    description:
-      - Verify the server's TLS certificate when O(server_url) is C(https://).
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - A CA certificate bundle to verify the server's certificate with.
-    type: path
-  timeout:
-    description:
-      - Seconds to wait for the server's answer.
-    type: int
-    default: 5
 attributes:
   check_mode:
     support: full
@@ -82,6 +65,7 @@ attributes:
     description: Changes nothing, so there is nothing to show.
   platform:
     support: full
+    description: Runs on the license server's host, a POSIX system.
     platforms: posix
 notes:
   - The REST endpoint C(GET /api/1.0/hostids) is the vendor's; its answer is read as a list of
@@ -92,6 +76,9 @@ notes:
     O(settings_path) when set, else ETHERNET. A server that derives its hostids differently is asked with
     O(source=api).
   - Hostids are normalised; ETHERNET values are written as 12 upper-case hex digits without separators.
+  - The admin credentials of the O(server_url) options are not needed (the hostids endpoint needs no
+    authentication); they are accepted so that C(module_defaults) for the group C(fnls.failover.server_api)
+    apply to this module too. The path of the endpoint can be changed with O(api_paths) key C(hostids_path).
 seealso:
   - module: fnls.failover.local_settings
 """
@@ -180,6 +167,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.urls import SSLValidationError, open_url
 
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
+    check_api_paths, server_api_argument_spec)
+
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_hostid import (
     Hostid,
     HostidError,
@@ -202,7 +192,7 @@ class ServerFailed(Exception):
 
 
 def _fetch_api(params):
-    url = params['server_url'].rstrip('/') + HOSTIDS_ENDPOINT
+    url = params['server_url'].rstrip('/') + ((params.get('api_paths') or {}).get('hostids_path') or HOSTIDS_ENDPOINT)
     try:
         response = open_url(
             url,
@@ -294,18 +284,16 @@ def _from_host(module, params):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            server_url=dict(type='str', default='http://127.0.0.1:7070'),
+            server_api_argument_spec(),
             source=dict(type='str', default='auto', choices=['auto', 'api', 'host']),
             settings_path=dict(type='path', default='/etc/default/flexnetls-demo'),
             net_interface=dict(type='str'),
             sys_class_net=dict(type='path', default='/sys/class/net'),
             machine_id_path=dict(type='path', default='/etc/machine-id'),
-            validate_certs=dict(type='bool', default=True),
-            ca_path=dict(type='path'),
-            timeout=dict(type='int', default=5),
         ),
         supports_check_mode=True,
     )
+    check_api_paths(module)
     params = module.params
     result = dict(changed=False)
 

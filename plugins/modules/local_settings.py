@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 module: local_settings
 short_description: Set or remove keys in the license server's local settings file
 version_added: "1.0.0"
-author: "fnls.failover maintainers"
+author: fnls.failover maintainers (!UNKNOWN)
 description:
   - Sets or removes C(KEY=VALUE) settings in the shell-style local settings file of a FlexNet Embedded
     local license server, for example C(BACKUP_SERVER_HOSTID) on the main server of a failover pair.
@@ -70,6 +70,7 @@ attributes:
     description: Shows the file before and after the change.
   platform:
     support: full
+    description: Runs on the license server's host, a POSIX system.
     platforms: posix
 notes:
   - The file modelled is the C(/etc/default/flexnetls-<producer>) local settings file of

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 module: pair_info
 short_description: Show how the back office has registered a failover pair of license servers
 version_added: "1.0.0"
-author: fnls.failover maintainers
+author: fnls.failover maintainers (!UNKNOWN)
 description:
   - Asks the back office (FlexNet Operations) which server devices hold the main's and the back-up's hostid
     and classifies the pair's registration.
@@ -122,7 +122,7 @@ portal_url:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
-    backoffice_api_argument_spec, backoffice_client)
+    check_api_paths, backoffice_api_argument_spec, backoffice_client)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_evidence import classify_pair
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import FnlsHttpError
 
@@ -149,6 +149,7 @@ def run_module():
         backup_hostid=dict(type='str'),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    check_api_paths(module)
     p = module.params
     for name in ('main_hostid', 'backup_hostid'):
         value = p[name]

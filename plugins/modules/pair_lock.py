@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 module: pair_lock
 short_description: Take or release the lock that keeps two runs on the same failover pair apart
 version_added: 1.0.0
-author: fnls.failover maintainers
+author: fnls.failover maintainers (!UNKNOWN)
 description:
   - A lock on the main host (a directory created atomically, with the holder's identity inside) so that a
     second run on the same pair waits or stops with a clear message instead of interleaving its stops and
@@ -58,9 +58,13 @@ attributes:
   check_mode:
     support: partial
     description: In check mode the lock is not taken; a lock held by another run is reported in RV(holder).
+    details: The lock file is neither written nor removed in check mode.
   diff_mode:
     support: none
+    description: Shows no diff.
   platform:
+    support: full
+    description: Runs on the license server's host, a POSIX system.
     platforms: posix
 '''
 

@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 module: server
 short_description: Start, stop or restart a FlexNet Embedded license server, refusing to start a back-up too early
 version_added: "1.0.0"
-author: fnls.failover maintainers
+author: fnls.failover maintainers (!UNKNOWN)
 description:
   - Manages the license server's service C(flexnetls-<producer>) through C(service) (SysV init script,
     LSB exit codes) or C(systemctl), and waits until the server's REST API is ready.
@@ -215,7 +215,8 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_evidence as ev
-from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import server_api_argument_spec
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
+    check_api_paths, server_api_argument_spec)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_service import Service
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
     FnlsHttpError, LicenseServerClient, NotReady, Timeout, Unreachable)
@@ -239,7 +240,7 @@ def evaluate_guard(p, timeout):
     client = LicenseServerClient(
         url, user=p['guard_admin_user'] or p['admin_user'],
         password=p['guard_admin_password'] if p['guard_admin_password'] is not None else p['admin_password'],
-        validate_certs=p['validate_certs'], ca_path=p['ca_path'], timeout=timeout)
+        validate_certs=p['validate_certs'], ca_path=p['ca_path'], timeout=timeout, paths=p['api_paths'])
     head = 'Refusing to start the back-up server: the main server at %s' % client.url
     confirm = 'Start and confirm the main first (fnls.failover.backoffice_wait).'
     try:
@@ -291,7 +292,8 @@ def evaluate_guard(p, timeout):
 
 def own_client(p):
     return LicenseServerClient(p['server_url'], user=p['admin_user'], password=p['admin_password'],
-                               validate_certs=p['validate_certs'], ca_path=p['ca_path'], timeout=p['timeout'])
+                               validate_certs=p['validate_certs'], ca_path=p['ca_path'], timeout=p['timeout'],
+                               paths=p['api_paths'])
 
 
 def read_boot_id(client):
@@ -385,6 +387,7 @@ def run_module():
         guard_check_mode_skip=dict(type='bool', default=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    check_api_paths(module)
     p = module.params
     name = p['name']
     if not name or '/' in name or name.startswith('-') or any(c.isspace() for c in name):

@@ -10,10 +10,10 @@ DOCUMENTATION = r'''
 module: server_info
 short_description: Read a FlexNet Embedded license server's service state and status
 version_added: 1.0.0
-author: fnls.failover maintainers
+author: fnls.failover maintainers (!UNKNOWN)
 description:
-  - Tells whether the service runs, whether the server answers, and, with admin credentials, its status:
-    back-office contact (last attempt, last success, last error), failover role, sync and peer state.
+  - Tells whether the service runs, whether the server answers, and, with admin credentials, its status
+    (back-office contact with last attempt, last success and last error; failover role, sync and peer state).
   - Read-only; the playbooks use it to decide whether a pair needs the ordered restart at all, so that a
     rerun on a registered pair restarts nothing.
 extends_documentation_fragment:
@@ -34,7 +34,10 @@ attributes:
     description: Reads only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Changes nothing, so there is nothing to show.
   platform:
+    support: full
+    description: Runs on the license server's host, a POSIX system.
     platforms: posix
 notes:
   - The status endpoint C(GET /api/1.0/instances/~/status) and its fields are modelled (see the lab's MODEL.md);
@@ -85,7 +88,7 @@ boot_id:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
-    server_api_argument_spec, server_client)
+    check_api_paths, server_api_argument_spec, server_client)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
     AuthFailed, FnlsHttpError, NotReady, Timeout, Unreachable)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_service import Service
@@ -122,6 +125,7 @@ def main():
         service_manager=dict(type='str', default='auto', choices=['auto', 'service', 'systemctl']),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    check_api_paths(module)
     svc = Service(module, module.params['name'], module.params['service_manager'])
     running = svc.is_running()
     client = server_client(module.params)

@@ -22,7 +22,7 @@ TOP = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 RECAP = re.compile(r'^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)'
                    r'\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)', re.M)
-PAIRS = int(os.environ.get('FNLS_TEST_PAIRS', '4'))
+PAIRS = int(os.environ.get('FNLS_TEST_PAIRS', '5'))
 
 
 def _lab_possible():
@@ -123,7 +123,7 @@ def playbook(lab, *args, playbook='fnls.failover.register_pair', limit=None, ext
     cmd += list(args)
     t0 = time.monotonic()
     proc = subprocess.run(cmd, cwd=str(TOP), env=ansible_env(env), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=timeout)
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout, check=False)
     return Run(proc, time.monotonic() - t0)
 
 
@@ -134,7 +134,7 @@ def adhoc(lab, host, module, args, extra_vars=None, check=False):
     if check:
         cmd.append('--check')
     proc = subprocess.run(cmd, cwd=str(TOP), env=ansible_env(), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, timeout=300)
+                          stderr=subprocess.STDOUT, text=True, timeout=300, check=False)
     return proc.returncode, proc.stdout
 
 
@@ -142,13 +142,20 @@ def pair_hosts(n):
     return ['fnls-p%02d-main' % n, 'fnls-p%02d-backup' % n]
 
 
-def bo_get(lab, path):
-    """GET from the back office's device API on loopback, with the lab's credentials."""
-    req = urllib.request.Request(lab.backoffice_url + path)
+def bo_call(lab, method, path, body=None):
+    """Call the back office's device API on loopback, with the lab's credentials."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(lab.backoffice_url + path, data=data, method=method)
     token = base64.b64encode(('%s:%s' % (lab.backoffice_user, lab.backoffice_password)).encode()).decode()
     req.add_header('Authorization', 'Basic ' + token)
+    if data is not None:
+        req.add_header('Content-Type', 'application/json')
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read().decode())
+
+
+def bo_get(lab, path):
+    return bo_call(lab, 'GET', path)
 
 
 def devices_for(lab, hostid):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import adhoc, devices_for, pair_hosts, playbook
+from conftest import devices_for, pair_hosts, playbook
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 PAIR = 1

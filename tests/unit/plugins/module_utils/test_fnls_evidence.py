@@ -149,7 +149,7 @@ def test_log_stopped_after_start():
 def test_log_backup_role_does_not_confirm():
     text = LOG_NEW_FAIL + '2026-11-29T12:00:05.200Z INFO  [backoffice] Back-office communication successful: ' \
                           'registered as BACKUP, device FNLS-000002\n'
-    ok, detail, _ = log_confirms(text)
+    ok, detail, dummy = log_confirms(text)
     assert not ok and 'BACKUP' in detail
 
 
@@ -166,18 +166,18 @@ def test_backoffice_confirms_pair():
 
 def test_backoffice_main_only():
     assert backoffice_confirms([device('D1', [X])], X)[0]
-    ok, detail, _ = backoffice_confirms([device('D1', [X])], X, Y)
+    ok, detail, dummy = backoffice_confirms([device('D1', [X])], X, Y)
     assert not ok and 'not %s as its back-up' % Y in detail
 
 
 def test_backoffice_old_contact():
-    ok, detail, _ = backoffice_confirms([device('D1', [X, Y], contact='2026-11-29T11:00:00.000Z')], X, Y,
-                                        since='2026-11-29T12:00:00.000Z')
+    ok, detail, dummy = backoffice_confirms([device('D1', [X, Y], contact='2026-11-29T11:00:00.000Z')], X, Y,
+                                            since='2026-11-29T12:00:00.000Z')
     assert not ok and 'before' in detail
 
 
 def test_backoffice_main_held_as_backup():
-    ok, detail, _ = backoffice_confirms([device('D1', [Z, X])], X)
+    ok, detail, dummy = backoffice_confirms([device('D1', [Z, X])], X)
     assert not ok and 'not as MAIN' in detail
 
 

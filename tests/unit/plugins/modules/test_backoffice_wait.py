@@ -105,7 +105,7 @@ def check_documentation(module):
     doc, options = documented_options(module)
     assert kwargs.get('supports_check_mode') is True
     assert doc['version_added'] == '1.0.0'
-    assert doc['author'] == 'fnls.failover maintainers'
+    assert doc['author'] == 'fnls.failover maintainers (!UNKNOWN)'
     assert set(spec) == set(options), set(spec) ^ set(options)
     for name, arg in spec.items():
         opt = options[name]
@@ -126,6 +126,7 @@ def check_documentation(module):
     for key, value in returns.items():
         assert value.get('description') and value.get('returned') and value.get('type'), key
     return returns
+
 
 import threading
 
@@ -349,7 +350,7 @@ def lab_main(tmp_path):
                                     password=PASSWORD)
     port = int(stubs.closed_url().rsplit(':', 1)[1])
     lab = {'startup_delay': 0.3, 'boot_fraction': 0.4, 'retry_initial': 0.2, 'retry_max': 0.8,
-           'poll_interval': 1.0, 'bind': '127.0.0.1', 'hostid_overrides': {'ETHERNET': X.split('/')[0]}}
+           'poll_interval': 1.0, 'bind': '127.0.0.1', 'hostid_overrides': {'ETHERNET': X.split('/', maxsplit=1)[0]}}
     paths = install.install_server(str(tmp_path / 'main'), backoffice_url=bo.url + '/flexnet/deviceservices',
                                    admin_password=PASSWORD, lab=lab, port=port,
                                    settings_extra_lines=['BACKUP_SERVER_HOSTID=%s' % Y])

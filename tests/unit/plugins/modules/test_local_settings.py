@@ -32,7 +32,7 @@ def run(tmp_path, args, check=False, diff=False):
     args_file = tmp_path / ('args-%d.json' % len(list(tmp_path.glob('args-*.json'))))
     args_file.write_text(json.dumps({'ANSIBLE_MODULE_ARGS': module_args}))
     proc = subprocess.run([sys.executable, '-m', MODULE, str(args_file)],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy(), check=False)
     try:
         result = json.loads(proc.stdout.decode())
     except ValueError:

@@ -105,7 +105,7 @@ def check_documentation(module):
     doc, options = documented_options(module)
     assert kwargs.get('supports_check_mode') is True
     assert doc['version_added'] == '1.0.0'
-    assert doc['author'] == 'fnls.failover maintainers'
+    assert doc['author'] == 'fnls.failover maintainers (!UNKNOWN)'
     assert set(spec) == set(options), set(spec) ^ set(options)
     for name, arg in spec.items():
         opt = options[name]
@@ -126,6 +126,7 @@ def check_documentation(module):
     for key, value in returns.items():
         assert value.get('description') and value.get('returned') and value.get('type'), key
     return returns
+
 
 import json
 

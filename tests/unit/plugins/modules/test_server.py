@@ -105,7 +105,7 @@ def check_documentation(module):
     doc, options = documented_options(module)
     assert kwargs.get('supports_check_mode') is True
     assert doc['version_added'] == '1.0.0'
-    assert doc['author'] == 'fnls.failover maintainers'
+    assert doc['author'] == 'fnls.failover maintainers (!UNKNOWN)'
     assert set(spec) == set(options), set(spec) ^ set(options)
     for name, arg in spec.items():
         opt = options[name]
@@ -126,6 +126,7 @@ def check_documentation(module):
     for key, value in returns.items():
         assert value.get('description') and value.get('returned') and value.get('type'), key
     return returns
+
 
 from ansible_collections.fnls.failover.plugins.modules import server
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_service  # noqa: E402
@@ -185,7 +186,11 @@ class FakeService(object):
 @pytest.fixture
 def svc():
     fake = FakeService()
-    with mock.patch.object(basic.AnsibleModule, 'run_command', lambda self, argv, **kw: fake(self, argv, **kw)), \
+
+    def run_command(self, argv, **kw):
+        return fake(self, argv, **kw)
+
+    with mock.patch.object(basic.AnsibleModule, 'run_command', run_command), \
             mock.patch.object(basic.AnsibleModule, 'get_bin_path',
                               lambda self, name, required=False, opt_dirs=None: '/usr/sbin/' + name):
         yield fake
@@ -448,7 +453,7 @@ def test_documentation_matches_argument_spec():
     assert {'state', 'name', 'service_manager', 'was_running', 'running', 'ready', 'commands', 'boot_id',
             'guard'} <= set(returns)
     assert set(returns['guard']['contains']) == {'checked', 'passed', 'main_boot_id', 'main_last_success', 'detail',
-                                              'waited'}
+                                                 'waited'}
 
 
 def test_guard_wait_starts_once_the_main_confirms(svc, own, main):
