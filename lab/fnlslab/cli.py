@@ -16,9 +16,13 @@ import argparse
 import datetime as _dt
 import json
 import os
+import re
 import shlex
 import sys
 import time
+import urllib.request
+from html import unescape
+from urllib.parse import quote
 from pathlib import Path
 
 from fnlslab import hosts as H
@@ -153,6 +157,42 @@ def cmd_fault(args):
     print(json.dumps(answer, indent=2))
 
 
+def _page_text(html):
+    """The visible text of a portal page, one table row or heading a line."""
+    html = re.sub(r"(?is)<(script|style|title)\b.*?</\1>", "", html).replace("\n", " ")
+    html = re.sub(r"(?i)</(tr|h1|h2|h3|p|li|div|caption|header|nav|footer)>|<br\s*/?>", "\n", html)
+    html = re.sub(r"(?i)</t[dh]>", "  ", html)
+    text = re.sub(r"<[^>]+>", "", html)
+    lines = [" ".join(unescape(line).split()) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def cmd_show(args):
+    """Each pair as the back office holds it, and its View Server page in the End-User Portal."""
+    lab = H.Lab.load(_dir(args))
+    status = 0
+    for pair, hosts in sorted(lab.pairs().items()):
+        main, backup = hosts["main"], hosts["backup"]
+        found = lab._bo_request("GET", "/flexnet/operations/devices?hostid=" + quote(main.hostid))
+        devices = (found or {}).get("devices", [])
+        if not devices:
+            print("%s: the back office holds no device with the main %s" % (pair, main.hostid))
+            status = 1
+            continue
+        for d in devices:
+            roles = ", ".join("%s %s" % (s["role"], s["hostid"]) for s in d.get("servers", []))
+            ok = d.get("serverIds") == [main.hostid, backup.hostid]
+            print("%s: device %s holds %s%s" % (pair, d["deviceId"], roles,
+                                               "" if ok else "  <- not the pair %s/%s" % (main.name, backup.name)))
+            url = "%s/portal/servers/%s" % (lab.bo["url_local"], quote(d["deviceId"]))
+            print("    View Server: %s" % url)
+            if args.page:
+                with urllib.request.urlopen(url, timeout=10) as resp:
+                    page = resp.read().decode("utf-8", "replace")
+                print("    " + _page_text(page).replace("\n", "\n    "))
+    return status
+
+
 def build_parser():
     p = argparse.ArgumentParser(prog="fnlslab", description="The fnls lab: FlexNet Embedded license-server "
                                 "hosts in network namespaces, and an emulated back office.")
@@ -209,6 +249,10 @@ def build_parser():
     sp.add_argument("action", choices=["stop", "start", "restart"])
     sp.add_argument("host")
     sp.set_defaults(func=cmd_host)
+
+    sp = with_dir(sub.add_parser("show", help="each pair as the back office holds it, with its portal page"))
+    sp.add_argument("--no-page", dest="page", action="store_false", help="do not print the View Server page")
+    sp.set_defaults(func=cmd_show)
 
     sp = with_dir(sub.add_parser("fault", help="make the back office fail: none|down|slow|error"))
     sp.add_argument("mode", choices=["none", "down", "slow", "error"])

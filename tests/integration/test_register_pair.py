@@ -90,3 +90,14 @@ def test_no_secret_in_verbose_output_or_diff(lab):
     for secret in (lab.admin_password, lab.backoffice_password):
         assert len(secret) >= 12
         assert secret not in run.out
+
+
+def test_fnlslab_show_prints_the_pair_and_its_portal_page(lab):
+    import subprocess
+    import sys
+    from pathlib import Path
+    out = subprocess.run([str(Path(sys.executable).parent / 'fnlslab'), 'show', '--dir', str(lab.dir)],
+                         capture_output=True, text=True, timeout=60).stdout
+    assert 'p01: device FNLS-' in out
+    assert 'holds MAIN %s, BACKUP %s' % (lab.hostid(MAIN), lab.hostid(BACKUP)) in out
+    assert '%s ETHERNET MAIN' % lab.hostid(MAIN) in out and '%s ETHERNET BACKUP' % lab.hostid(BACKUP) in out
