@@ -300,13 +300,13 @@ def classify_pair(devices, main, backup=None):
     if dm is not None and dm is db and rm == BACKUP and rb == MAIN:
         return out('conflict', 'Device %s holds the pair the wrong way round: %s as main and %s as back-up.'
                    % (did_m, backup, main),
-                   'Delete device %s (set fnls_repair_backup_registration=true to let the playbook do it) '
+                   'Delete device %s (set failover_pair_repair_backup_registration=true to let the playbook do it) '
                    'and rerun.' % did_m)
     if db is not None and rb == MAIN:
         return out('backup_is_main',
                    'The back-up %s was registered as a main server (device %s), most likely because it was '
                    'started before the main had registered the pair.' % (backup, did_b),
-                   'Delete device %s (set fnls_repair_backup_registration=true to let the playbook do it) '
+                   'Delete device %s (set failover_pair_repair_backup_registration=true to let the playbook do it) '
                    'and rerun.' % did_b)
     if db is not None and rb == BACKUP and not (dm is db and rm == MAIN):
         return out('backup_in_other_pair',

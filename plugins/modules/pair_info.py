@@ -102,7 +102,7 @@ hint:
   description: What to do about it; empty when RV(state=registered).
   returned: success
   type: str
-  sample: Delete device FNLS-000002 (set fnls_repair_backup_registration=true to let the playbook do it) and
+  sample: Delete device FNLS-000002 (set failover_pair_repair_backup_registration=true to let the playbook do it) and
     rerun.
 main_device:
   description: The device holding the main's hostid, or null.
