@@ -218,7 +218,7 @@ def test_classify_backup_is_main_message():
     assert res['message'] == (
         'The back-up %s was registered as a main server (device FNLS-000002), most likely because it was started '
         'before the main had registered the pair. Delete device FNLS-000002 (set '
-        'fnls_repair_backup_registration=true to let the playbook do it) and rerun.' % Y)
+        'failover_pair_repair_backup_registration=true to let the playbook do it) and rerun.' % Y)
     assert res['backup_device']['deviceId'] == 'FNLS-000002'
     assert res['main_device'] is None
 

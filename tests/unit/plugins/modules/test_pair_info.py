@@ -182,7 +182,7 @@ def test_states(bo, devices, state):
 def test_backup_is_main_hint(bo):
     bo.devices = [make('FNLS-000002', [Y])]
     res = run(pair_info, args(bo.url))
-    assert res['hint'] == ('Delete device FNLS-000002 (set fnls_repair_backup_registration=true to let the '
+    assert res['hint'] == ('Delete device FNLS-000002 (set failover_pair_repair_backup_registration=true to let the '
                            'playbook do it) and rerun.')
     assert res['backup_device']['deviceId'] == 'FNLS-000002'
     assert [d['deviceId'] for d in res['devices']] == ['FNLS-000002']
