@@ -24,4 +24,7 @@ run() {
 }
 
 run "pytest: lab, unit and end-to-end tests" python -m pytest "$@"
+run "checks: sanity, lint, docs, build" scripts/checks.sh
+run "molecule: all scenarios" scripts/molecule.sh
+run "benchmark: 2 pairs" python benchmarks/fleet.py --quick
 exit $status

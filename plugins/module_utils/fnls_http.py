@@ -76,6 +76,13 @@ def _short(text):
     return text
 
 
+def _cert_hint(error):
+    """What to do about a certificate that could not be verified (validate_certs stays on)."""
+    if isinstance(error, ssl.CertificateError) or 'CERTIFICATE_VERIFY_FAILED' in str(error):
+        return '; the certificate could not be verified: set ca_path to the CA that signed it'
+    return ''
+
+
 def error_fields(body):
     """(code, message) from an error body: ``{"code","message"}`` or ``{"error"}``."""
     if not isinstance(body, dict):
@@ -169,7 +176,8 @@ class JsonHttp(object):
                                  url=shown)
             raise self._fail(Unreachable, 'Could not connect to %s: %s.' % (shown, self._reason(reason)), url=shown)
         except (ssl.SSLError, ssl.CertificateError) as e:
-            raise self._fail(Unreachable, 'Could not connect to %s: TLS error: %s.' % (shown, _short(e)), url=shown)
+            raise self._fail(Unreachable, 'Could not connect to %s: TLS error: %s%s.'
+                             % (shown, _short(e), _cert_hint(e)), url=shown)
         except (ConnectionError, HTTPException, socket.error) as e:
             raise self._fail(Unreachable, 'Could not connect to %s: %s.' % (shown, self._reason(e)), url=shown)
         return status, self._parse(method, shown, status, raw)
@@ -183,7 +191,7 @@ class JsonHttp(object):
         if isinstance(reason, socket.gaierror):
             return 'the name does not resolve (%s)' % _short(reason.strerror or reason)
         if isinstance(reason, ssl.SSLError):
-            return 'TLS error: %s' % _short(reason)
+            return 'TLS error: %s%s' % (_short(reason), _cert_hint(reason))
         text = _short(reason) or type(reason).__name__
         return text.rstrip('.')
 

@@ -486,8 +486,12 @@ class Waiter(object):
         waited = round(clock() - start, 3)
         if self.last_error:
             err = '%s (source %s)' % (self.last_error, self.last_error_source)
+            if self.running is False and self.reachable_ever:
+                err += '; and the server has stopped answering (%s)' % self.server_problem
         elif self.running is False:
             err = 'none reported, the server does not answer (%s)' % self.server_problem
+        elif self.server_problem:
+            err = 'none reported; the last look at the server found: %s' % self.server_problem
         else:
             err = 'none reported'
         self.module.fail_json(

@@ -45,6 +45,7 @@ options:
       - In host mode, the network interface whose MAC is the ETHERNET hostid.
       - When not set, the first interface in name order under O(sys_class_net) other than C(lo) whose
         address is not all zeros.
+      - In host mode, a name that is not one of the host's interfaces with a MAC address fails the module.
     type: str
   sys_class_net:
     description:
@@ -266,7 +267,26 @@ def _read_active_hostid(module, settings_path):
     return SettingsFile.from_bytes(data).get('ACTIVE_HOSTID') or None
 
 
+def _check_net_interface(module, params):
+    """A given net_interface must be one of the host's interfaces, so a typo stops here, not at the back office."""
+    name = params['net_interface']
+    if not name:
+        return
+    try:
+        present = sorted(n for n in os.listdir(params['sys_class_net']) if n != 'lo')
+    except (IOError, OSError):
+        present = []
+    if name in present and any(h.type == 'ETHERNET' for h in host_hostids(
+            params['sys_class_net'], params['machine_id_path'], net_interface=name)):
+        return
+    module.fail_json(msg='Reading the hostids from the host, net_interface %r is not a network interface with a MAC '
+                         'address on this host (it has: %s); name one of them in net_interface (the role\'s '
+                         'failover_pair_net_interface), or leave it empty for the server\'s own choice.'
+                         % (name[:40], ', '.join(present) or 'none'))
+
+
 def _from_host(module, params):
+    _check_net_interface(module, params)
     hostids = host_hostids(
         sys_class_net=params['sys_class_net'],
         machine_id_path=params['machine_id_path'],

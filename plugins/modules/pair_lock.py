@@ -169,7 +169,7 @@ def main():
     path = p['path']
     if not os.path.isdir(os.path.dirname(path) or '/'):
         module.fail_json(msg='The lock %s cannot be made: its directory does not exist; set a lock path in an '
-                             'existing directory.' % path)
+                             'existing directory.' % path, acquired=False)
 
     if p['state'] == 'absent':
         holder = read_holder(path)

@@ -1,0 +1,108 @@
+"""The main playbook run the way AWX and Automation Platform run it: through ansible-runner's Python API,
+from a private data directory (project, inventory, environment), against a fresh lab of one pair.
+
+The inventory is written like the README's example (group fnls_servers, a pair name and a role per
+host, the back office's URL and credentials as group variables), with the lab's ssh settings added;
+the project's playbook imports fnls.failover.register_pair, as an AWX project would.
+"""
+
+import os
+from pathlib import Path
+
+import ansible_runner
+import pytest
+import yaml
+
+from conftest import _lab_possible
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+TOP = Path(__file__).resolve().parents[2]
+LAB_NAME = os.environ.get('FNLS_RUNNER_LAB_NAME', 'galrunner')
+LAB_DIR = Path(os.environ.get('FNLS_RUNNER_LAB_DIR', '/run/fnls-lab/' + LAB_NAME))
+LAB_PORT = int(os.environ.get('FNLS_RUNNER_BO_PORT', '48802'))
+
+
+@pytest.fixture(scope='module')
+def fresh_lab():
+    why = _lab_possible()
+    if why:
+        if os.environ.get('CI'):
+            pytest.fail('the ansible-runner test cannot run: %s' % why)
+        pytest.skip(why)
+    from fnlslab.hosts import Lab, down_dir
+    down_dir(LAB_DIR, purge=True)
+    lab = Lab.up(pairs=1, dir=LAB_DIR, name=LAB_NAME, bo_port=LAB_PORT, replace=True,
+                 startup_delay=float(os.environ.get('FNLS_TEST_STARTUP_DELAY', '2')))
+    try:
+        yield lab
+    finally:
+        lab.down(purge=True)
+
+
+def readme_inventory(lab):
+    """The README's inventory form, filled in with the lab's hosts, back office and secrets."""
+    hosts = {}
+    for host in lab.hosts:
+        hosts[host.name] = {
+            'ansible_host': host.addr,
+            'failover_pair_name': host.pair,
+            'failover_pair_role': host.role,
+            # the lab's hosts are network namespaces on this machine, reached through `ip netns exec`
+            'ansible_ssh_common_args': '-o ProxyCommand="ip netns exec %s nc %%h %%p" -o StrictHostKeyChecking=no '
+                                       '-o UserKnownHostsFile=/dev/null' % host.netns,
+        }
+    return {'all': {'children': {'fnls_servers': {
+        'hosts': hosts,
+        'vars': {
+            'ansible_user': 'root',
+            'ansible_ssh_private_key_file': str(lab.key),
+            'ansible_python_interpreter': '/usr/bin/python3',
+            'failover_pair_producer': 'demo',
+            'failover_pair_backoffice_url': lab.bo['url_hosts'],
+            'failover_pair_backoffice_user': lab.bo['user'],
+            'failover_pair_backoffice_password': lab.bo_password,
+            'failover_pair_admin_password': lab.admin_password,
+            'failover_pair_portal_url': lab.bo['url_local'] + '/portal/',
+        },
+    }}}}
+
+
+def test_register_pair_through_ansible_runner(fresh_lab, tmp_path):
+    data = tmp_path / 'runner'
+    (data / 'project').mkdir(parents=True)
+    (data / 'inventory').mkdir()
+    (data / 'env').mkdir()
+    (data / 'project' / 'register_pair.yml').write_text(
+        '---\n- name: Register the failover pairs\n  ansible.builtin.import_playbook: fnls.failover.register_pair\n')
+    (data / 'inventory' / 'hosts.yml').write_text(yaml.safe_dump(readme_inventory(fresh_lab), sort_keys=False))
+    (data / 'project' / 'ansible.cfg').write_text('[defaults]\nforks = 10\n')
+
+    envvars = {
+        'ANSIBLE_COLLECTIONS_PATH': str(TOP / '.venv' / 'collections'),
+        'ANSIBLE_CONFIG': str(data / 'project' / 'ansible.cfg'),
+        'ANSIBLE_NOCOLOR': '1',
+    }
+    result = ansible_runner.run(private_data_dir=str(data), playbook='register_pair.yml',
+                                inventory=str(data / 'inventory' / 'hosts.yml'), envvars=envvars,
+                                quiet=True, timeout=900)
+    stdout = result.stdout.read()
+    assert result.status == 'successful' and result.rc == 0, stdout[-6000:]
+
+    stats = result.stats
+    assert not stats['failures'] and not stats['dark'], stats
+    assert set(stats['ok']) == {'fnls-p01-main', 'fnls-p01-backup'}, stats
+
+    events = list(result.events)
+    names = [e['event'] for e in events]
+    assert names[-1] == 'playbook_on_stats' and 'runner_on_failed' not in names
+    summary = [e['event_data']['res']['msg'] for e in events
+               if e['event'] == 'runner_on_ok' and e['event_data'].get('task') == 'Show each pair\'s result']
+    assert len(summary) == 1, names
+    lines = summary[0] if isinstance(summary[0], list) else [summary[0]]
+    assert len(lines) == 1 and lines[0].startswith('p01: registered'), lines
+    assert '/portal/servers/' in lines[0], lines
+    # The wait says what confirmed the main's contact and after how long.
+    said = [e['event_data']['res'].get('msg', '') for e in events if e['event'] == 'runner_on_ok'
+            and e['event_data'].get('task', '').startswith('Say what confirmed')]
+    assert said and 'confirmed by' in said[0] and ' s' in said[0], said
