@@ -67,6 +67,10 @@ def test_the_matrix_has_rows_with_unique_ids_and_results():
 
 @pytest.mark.parametrize('row, path, name', references())
 def test_every_named_test_exists(row, path, name):
+    top_dir = path.split('/')[0]
+    if top_dir in ('lab', 'extensions') and not os.path.isdir(os.path.join(TOP, top_dir)):
+        pytest.skip('%s is not in this copy of the collection (ansible-test units runs on the collection only)'
+                    % top_dir)
     full = os.path.join(TOP, path)
     assert os.path.exists(full), '%s names %s, which does not exist' % (row, path)
     if name:
