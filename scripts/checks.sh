@@ -49,6 +49,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/fnls-checks.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/logs"
 stage="$work/ansible_collections/fnls/failover"   # the layout ansible-test needs
+full="$work/full/ansible_collections/fnls/failover"
 empty_cfg="$work/ansible.cfg"                      # no settings of this checkout
 : > "$empty_cfg"
 
@@ -131,16 +132,17 @@ EOF
     antsibull-changelog --version && ansible-builder --version && shellcheck --version | head -2
 }
 
-# The collection as a commit would hold it (tracked files and new ones that are not ignored), under
-# ansible_collections/fnls/failover. The lab (a Python package of its own whose scripts run on the lab's
-# Debian hosts) and the benchmarks are separate programs, not part of the collection, and are left out.
+# The checkout as a commit would hold it (tracked files and new ones that are not ignored), under
+# ansible_collections/fnls/failover, twice: $stage without the lab (a Python package of its own whose
+# scripts run on the lab's Debian hosts) and the benchmarks, separate programs that are not part of the
+# collection, for sanity, lint and docs; $full with everything, for the unit tests (some read lab/tests).
 stage_collection() {
-  mkdir -p "$stage" &&
+  mkdir -p "$stage" "$full" &&
     git ls-files -z --cached --others --exclude-standard |
     while IFS= read -r -d '' f; do
-      case $f in lab/*|benchmarks/*) continue ;; esac
       [ -e "$f" ] && printf '%s\0' "$f"
-    done | tar --null -T - -cf - | tar -xf - -C "$stage"
+    done | tar --null -T - -cf - | tar -xf - -C "$full" &&
+    (cd "$full" && tar --exclude=./lab --exclude=./benchmarks -cf - .) | tar -xf - -C "$stage"
 }
 
 # --- sanity and units --------------------------------------------------------------------------
@@ -151,7 +153,7 @@ sanity() {
   (cd "$stage" && ansible-test sanity --local --python 3.11 --color no)
 }
 units() {
-  (cd "$stage" && ansible-test units --local --python 3.11 --color no)
+  (cd "$full" && ansible-test units --local --python 3.11 --color no)
 }
 
 # --- lint --------------------------------------------------------------------------------------
