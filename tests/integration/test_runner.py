@@ -7,6 +7,7 @@ the project's playbook imports fnls.failover.register_pair, as an AWX project wo
 """
 
 import os
+import sys
 from pathlib import Path
 
 import ansible_runner
@@ -82,6 +83,8 @@ def test_register_pair_through_ansible_runner(fresh_lab, tmp_path):
         'ANSIBLE_COLLECTIONS_PATH': str(TOP / '.venv' / 'collections'),
         'ANSIBLE_CONFIG': str(data / 'project' / 'ansible.cfg'),
         'ANSIBLE_NOCOLOR': '1',
+        # the engine runs the ansible-playbook of the environment it is installed in
+        'PATH': '%s%s%s' % (os.path.dirname(sys.executable), os.pathsep, os.environ.get('PATH', '')),
     }
     result = ansible_runner.run(private_data_dir=str(data), playbook='register_pair.yml',
                                 inventory=str(data / 'inventory' / 'hosts.yml'), envvars=envvars,
