@@ -13,6 +13,7 @@ below are shared with test_faults_runtime.py and test_faults_interrupted.py.
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -32,7 +33,6 @@ LOCK = '/run/fnls-failover-demo.lock'
 EVENTS = 'var/opt/flexnetls/demo/events.jsonl'
 PWNED = '/tmp/flt-pwned'
 FAULT_PAIRS = 15          # pairs 6..15 are the fault matrix's
-WAIT_TASK = 'TASK [fnls.failover.failover_pair : Wait until the main has talked to the back office'
 
 
 # --------------------------------------------------------------------------------------------
@@ -231,9 +231,17 @@ class Background(object):
         except AssertionError as e:
             raise AssertionError('%s; the run printed:\n%s' % (e, self.output()[-6000:]))
 
-    def wait_output(self, text, timeout=600):
-        """Wait until the run has printed ``text`` (a task's header, say)."""
-        return self.watch('the output %r' % text, lambda: text in self.output(), timeout)
+    def wait_output(self, pattern, timeout=600):
+        """Wait until the run has printed something that matches the regular expression ``pattern``."""
+        return self.watch('the output %r' % pattern, lambda: re.search(pattern, self.output()), timeout)
+
+    def wait_until_waiting(self, main, settle=3.0):
+        """Wait until the main's start has been reported, so that the wait for its back-office contact runs
+        (a task's header is printed with its first result, so the wait's own header comes only at its end)."""
+        self.wait_output(r'TASK \[fnls\.failover\.failover_pair : Start the main\] \**\n(?:changed|ok): \[%s\]'
+                         % re.escape(main))
+        time.sleep(settle)
+        assert self.alive(), 'the run ended right after the main\'s start:\n%s' % self.output()[-6000:]
 
     def wait_event(self, lab, host, event, since, result=None, timeout=600):
         return self.watch('%s %s' % (host, event), lambda: events_of(lab, host, event, since, result), timeout)[0]

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import pair_hosts, playbook
 from test_faults import (
-    WAIT_TASK, Background, assert_converged, assert_no_secret, assert_pair_safe, events_of, file_bytes,
+    Background, assert_converged, assert_no_secret, assert_pair_safe, events_of, file_bytes,
     lock_present, need_pairs, start_server, wait_event)
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -25,14 +25,13 @@ pytestmark = [pytest.mark.lab, pytest.mark.slow]
 P14, P15 = pair_hosts(14), pair_hosts(15)
 
 
-def killed_at(lab, pair_hosts_, event=None, since=0.0, output=None):
-    """Run the playbook on a pair and kill it as soon as the main logs ``event`` (or the run prints
-    ``output``); the killed run's output."""
+def killed_at(lab, pair_hosts_, event=None, since=0.0):
+    """Run the playbook on a pair and kill it as soon as the main logs ``event`` (None: once the run waits for
+    the main's back-office contact); the killed run's output."""
     bg = Background(lab, pair_hosts_)
     try:
-        if output:
-            bg.wait_output(output)
-            time.sleep(2)                           # the task's module is running on the host
+        if event is None:
+            bg.wait_until_waiting(pair_hosts_[0])
         else:
             bg.wait_event(lab, pair_hosts_[0], event, since)
         bg.kill()
@@ -89,7 +88,7 @@ def test_first_registration_killed_during_the_wait(lab, state):
     lab.fault('error', status=503, message='Service Unavailable')    # the main keeps retrying meanwhile
     try:
         t0 = time.time()
-        run = killed_at(lab, P15, output=WAIT_TASK)
+        run = killed_at(lab, P15)
         assert run.rc != 0 and 'PLAY RECAP' not in run.out, run
         assert events_of(lab, main, 'bo_contact', t0, 'error')  # killed while the main waited for the back office
         assert not events_of(lab, main, 'bo_contact', t0, 'ok')

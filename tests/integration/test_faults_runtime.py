@@ -17,7 +17,7 @@ import pytest
 
 from conftest import devices_for, pair_hosts
 from test_faults import (
-    WAIT_TASK, Background, append_line, assert_converged, assert_no_secret, assert_pair_safe, delete_lines,
+    Background, append_line, assert_converged, assert_no_secret, assert_pair_safe, delete_lines,
     events_of, file_bytes, file_stat, need_pairs, running, start_server, write_inventory)
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -114,9 +114,7 @@ def test_backoffice_errors_and_a_main_crash_during_the_wait(lab, state):
         bg = Background(lab, P12 + P13, extra_vars=TIMEOUTS)
         try:
             # pair 13: its main crashes (SIGKILL, no orderly stop) while the run waits for its contact
-            bg.wait_output(WAIT_TASK)
-            time.sleep(3)
-            assert bg.alive()
+            bg.wait_until_waiting(P13[0])
             kill_server(lab, P13[0])
             run = bg.wait()
         finally:
