@@ -6,127 +6,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib.util
-import os
-import sys
 from unittest import mock
 
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
-
-def _stubs():
-    """The stub servers of test_fnls_http.py, loaded once."""
-    name = 'fnls_failover_unit_stubs'
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'module_utils', 'test_fnls_http.py')
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-stubs = _stubs()
-PASSWORD = stubs.PASSWORD
-
-
-class _Exit(Exception):
-    pass
-
-
-def run(module, args, check=False, diff=False):
-    """Run ``module.main()`` with ``args``; the dict given to exit_json or fail_json (with failed=True)."""
-    args = dict(args)
-    if check:
-        args['_ansible_check_mode'] = True
-    if diff:
-        args['_ansible_diff'] = True
-
-    def exit_json(self, **kwargs):
-        kwargs.setdefault('changed', False)
-        raise _Exit(kwargs)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs.update(failed=True, msg=msg)
-        raise _Exit(kwargs)
-
-    with patch_module_args(args), \
-            mock.patch.object(basic.AnsibleModule, 'exit_json', exit_json), \
-            mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json):
-        with pytest.raises(_Exit) as e:
-            module.main()
-    return e.value.args[0]
-
-
-def assert_plain_failure(res, *secrets):
-    assert res.get('failed'), res
-    assert 'Traceback' not in res['msg']
-    for s in secrets:
-        assert s not in repr(res)
-
-
-def argument_spec_of(module, args=None):
-    """The argument_spec the module gives AnsibleModule."""
-    seen = {}
-
-    class _Stop(Exception):
-        pass
-
-    def init(self, argument_spec=None, **kwargs):
-        seen['spec'] = argument_spec
-        seen['kwargs'] = kwargs
-        raise _Stop()
-
-    with patch_module_args(args or {}), mock.patch.object(basic.AnsibleModule, '__init__', init):
-        with pytest.raises(_Stop):
-            module.main()
-    return seen['spec'], seen['kwargs']
-
-
-def documented_options(module):
-    """DOCUMENTATION options with the collection's doc fragments merged in (module options win)."""
-    import yaml
-    from ansible_collections.fnls.failover.plugins.doc_fragments import backoffice_api, server_api
-    doc = yaml.safe_load(module.DOCUMENTATION)
-    options = {}
-    fragments = {'fnls.failover.server_api': server_api, 'fnls.failover.backoffice_api': backoffice_api}
-    for name in doc.get('extends_documentation_fragment', []):
-        options.update(yaml.safe_load(fragments[name].ModuleDocFragment.DOCUMENTATION)['options'])
-    options.update(doc.get('options') or {})
-    return doc, options
-
-
-def check_documentation(module):
-    import yaml
-    spec, kwargs = argument_spec_of(module)
-    doc, options = documented_options(module)
-    assert kwargs.get('supports_check_mode') is True
-    assert doc['version_added'] == '1.0.0'
-    assert doc['author'] == 'fnls.failover maintainers (!UNKNOWN)'
-    assert set(spec) == set(options), set(spec) ^ set(options)
-    for name, arg in spec.items():
-        opt = options[name]
-        assert opt.get('type', 'str') == arg.get('type', 'str'), name
-        assert opt.get('required', False) == arg.get('required', False), name
-        assert opt.get('default') == arg.get('default'), name
-        assert opt.get('choices') == arg.get('choices'), name
-        assert opt.get('elements') == arg.get('elements'), name
-        assert opt.get('description'), name
-        if 'password' in name:
-            assert arg.get('no_log') is True, name
-    for key in ('check_mode', 'diff_mode'):
-        assert key in doc['attributes']
-    examples = yaml.safe_load(module.EXAMPLES)
-    modname = module.__name__.rsplit('.', 1)[-1]
-    assert all('fnls.failover.' + modname in task for task in examples if 'ansible.builtin.fail' not in task)
-    returns = yaml.safe_load(module.RETURN)
-    for key, value in returns.items():
-        assert value.get('description') and value.get('returned') and value.get('type'), key
-    return returns
-
+from ansible_collections.fnls.failover.tests.unit.plugins.modules.fnls_module_harness import (
+    PASSWORD, assert_plain_failure, check_documentation, run, stubs)
 
 from ansible_collections.fnls.failover.plugins.modules import server
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_service  # noqa: E402
