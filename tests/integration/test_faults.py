@@ -238,8 +238,9 @@ class Background(object):
     def wait_until_waiting(self, main, settle=3.0):
         """Wait until the main's start has been reported, so that the wait for its back-office contact runs
         (a task's header is printed with its first result, so the wait's own header comes only at its end)."""
-        self.wait_output(r'TASK \[fnls\.failover\.failover_pair : Start the main\] \**\n(?:changed|ok): \[%s\]'
-                         % re.escape(main))
+        # the results of the task's hosts come in the order they finish: the main's may follow other pairs'
+        self.wait_output(r'TASK \[fnls\.failover\.failover_pair : Start the main\] \**\n'
+                         r'(?:(?:changed|ok|skipping): \[[^\]\n]+\]\n)*(?:changed|ok): \[%s\]' % re.escape(main))
         time.sleep(settle)
         assert self.alive(), 'the run ended right after the main\'s start:\n%s' % self.output()[-6000:]
 
