@@ -15,12 +15,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import importlib.util
-import os
 import shutil
 import ssl
 import subprocess
-import sys
 import time
 
 import pytest
@@ -28,22 +25,8 @@ import pytest
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
     AuthFailed, BackOfficeClient, BadResponse, HttpError, JsonHttp, LicenseServerClient, NotReady, Timeout,
     Unreachable)
-
-
-def _stubs():
-    """The stub servers of test_fnls_http.py, loaded once (shared with the module tests)."""
-    name = 'fnls_failover_unit_stubs'
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'test_fnls_http.py')
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-stubs = _stubs()
-PASSWORD = stubs.PASSWORD
+# the stub servers of test_fnls_http.py, loaded once and shared with the module tests
+from ansible_collections.fnls.failover.tests.unit.plugins.modules.fnls_module_harness import PASSWORD, stubs
 
 
 # --------------------------------------------------------------------------------------------

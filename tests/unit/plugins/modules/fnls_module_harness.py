@@ -20,11 +20,11 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 
-def _stubs():
-    """The stub servers of test_fnls_http.py, loaded once."""
-    name = 'fnls_failover_unit_stubs'
+def load_module_utils_test(name, filename):
+    """A test file of tests/unit/plugins/module_utils (their stub servers and certificates), loaded once as
+    ``name``."""
     if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'module_utils', 'test_fnls_http.py')
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'module_utils', filename)
         spec = importlib.util.spec_from_file_location(name, path)
         mod = importlib.util.module_from_spec(spec)
         sys.modules[name] = mod
@@ -32,7 +32,7 @@ def _stubs():
     return sys.modules[name]
 
 
-stubs = _stubs()
+stubs = load_module_utils_test('fnls_failover_unit_stubs', 'test_fnls_http.py')
 PASSWORD = stubs.PASSWORD
 
 

@@ -12,60 +12,16 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib.util
-import os
-import sys
 import time
-from unittest import mock
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.fnls.failover.plugins.modules import backoffice_wait, config, device, pair_info, server
+from ansible_collections.fnls.failover.tests.unit.plugins.modules.fnls_module_harness import (
+    PASSWORD, load_module_utils_test, run, stubs)
 
-
-def _load(name, filename):
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'module_utils', filename)
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-stubs = _load('fnls_failover_unit_stubs', 'test_fnls_http.py')
-tls = _load('fnls_failover_unit_tls', 'test_fnls_http_faults.py')
-PASSWORD = stubs.PASSWORD
+tls = load_module_utils_test('fnls_failover_unit_tls', 'test_fnls_http_faults.py')
 MAIN, BACKUP = '0A1B2C3D4E5F/ETHERNET', '0A1B2C3D4E60/ETHERNET'
-
-
-class _Exit(Exception):
-    pass
-
-
-def run(module, args, check=False):
-    """Run ``module.main()``; the dict given to exit_json or fail_json (with failed=True)."""
-    args = dict(args)
-    if check:
-        args['_ansible_check_mode'] = True
-
-    def exit_json(self, **kwargs):
-        kwargs.setdefault('changed', False)
-        raise _Exit(kwargs)
-
-    def fail_json(self, msg, **kwargs):
-        kwargs.update(failed=True, msg=msg)
-        raise _Exit(kwargs)
-
-    with patch_module_args(args), \
-            mock.patch.object(basic.AnsibleModule, 'exit_json', exit_json), \
-            mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json):
-        with pytest.raises(_Exit) as e:
-            module.main()
-    return e.value.args[0]
 
 
 def plain_failure(res, *words):
