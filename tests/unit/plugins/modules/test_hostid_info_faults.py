@@ -12,7 +12,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib.util
 import json
 import os
 import shutil
@@ -22,22 +21,13 @@ import sys
 import pytest
 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_hostid import HostidError, normalise_hostid
+from ansible_collections.fnls.failover.tests.unit.plugins.modules.fnls_module_harness import (
+    load_module_utils_test, stubs)
 
 MODULE = 'ansible_collections.fnls.failover.plugins.modules.hostid_info'
 
 
-def _load(name, filename):
-    if name not in sys.modules:
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'module_utils', filename)
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-stubs = _load('fnls_failover_unit_stubs', 'test_fnls_http.py')
-tls = _load('fnls_failover_unit_tls', 'test_fnls_http_faults.py')
+tls = load_module_utils_test('fnls_failover_unit_tls', 'test_fnls_http_faults.py')
 
 
 def run(tmp_path, args, unprivileged=False):
