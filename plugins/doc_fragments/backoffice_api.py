@@ -49,4 +49,15 @@ options:
       - An unknown key or a path that is not absolute fails the task before anything is touched.
     type: dict
     default: {}
+  profile:
+    description:
+      - The interface profile - where a real server or back office differs from the defaults, as a partial mapping of
+        profile keys (C(paths), C(hostids), C(health), C(status), C(config), C(log), C(settings), C(device_api),
+        C(portal)) laid over the defaults key by key. Every key, its default and whether it is confirmed or
+        modelled is listed in the collection's C(docs/PROFILE.md) and in the role's C(failover_pair_profile).
+      - Set it once for all modules through the action groups (C(module_defaults) with
+        C(group/fnls.failover.server_api) and C(group/fnls.failover.backoffice_api)).
+      - An unknown key or a value of the wrong kind fails the task before anything is touched.
+    type: dict
+    default: {}
 '''

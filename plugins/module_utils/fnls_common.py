@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_interfaces as ifc
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_profile
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import BackOfficeClient, LicenseServerClient
 
 DEFAULT_SERVER_URL = 'http://127.0.0.1:%d' % ifc.default('port')
@@ -23,6 +24,7 @@ def server_api_argument_spec():
         ca_path=dict(type='path'),
         timeout=dict(type='float', default=10),
         api_paths=dict(type='dict', default={}),
+        profile=dict(type='dict', default={}),
     )
 
 
@@ -35,14 +37,35 @@ def backoffice_api_argument_spec():
         ca_path=dict(type='path'),
         timeout=dict(type='float', default=10),
         api_paths=dict(type='dict', default={}),
+        profile=dict(type='dict', default={}),
     )
 
 
-def check_api_paths(module):
-    """Fail the module, before anything is touched, when ``api_paths`` names an unknown key or a bad path."""
+def module_profile(module):
+    """The interface profile of the module's run (``profile`` over the defaults, ``api_paths`` over its paths).
+    Fails the module, before anything is touched, when either cannot be used; the merged profile is kept on the
+    module as ``fnls_profile``."""
     error = ifc.check_paths(module.params.get('api_paths'))
     if error:
         module.fail_json(msg=error + ' Nothing was changed.')
+    try:
+        prof = fnls_profile.merge(module.params.get('profile') or {}, module.params.get('api_paths') or {})
+    except fnls_profile.ProfileError as e:
+        module.fail_json(msg='The interface profile cannot be used: %s. Fix failover_pair_profile (the modules\' '
+                             'profile option); nothing was changed.' % e)
+    module.fnls_profile = prof
+    module.params['_fnls_profile'] = prof
+    return prof
+
+
+check_api_paths = module_profile
+
+
+def _profile_of(params):
+    prof = params.get('_fnls_profile')
+    if prof is None:
+        prof = fnls_profile.merge(params.get('profile') or {}, params.get('api_paths') or {})
+    return prof
 
 
 def server_client(params, url=None, user=None, password=None):
@@ -52,7 +75,7 @@ def server_client(params, url=None, user=None, password=None):
         user=user if user is not None else params['admin_user'],
         password=password if password is not None else params['admin_password'],
         validate_certs=params['validate_certs'], ca_path=params['ca_path'], timeout=params['timeout'],
-        paths=params.get('api_paths'))
+        profile=_profile_of(params))
 
 
 def backoffice_client(params):
@@ -60,4 +83,4 @@ def backoffice_client(params):
     return BackOfficeClient(
         params['backoffice_url'], user=params['backoffice_user'], password=params['backoffice_password'],
         validate_certs=params['validate_certs'], ca_path=params['ca_path'], timeout=params['timeout'],
-        paths=params.get('api_paths'))
+        profile=_profile_of(params))

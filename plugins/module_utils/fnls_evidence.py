@@ -14,83 +14,24 @@ __metaclass__ = type
 import datetime
 import re
 
-from ansible_collections.fnls.failover.plugins.module_utils import fnls_interfaces as ifc
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_hostid
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_profile as prof_mod
 
 UTC = datetime.timezone.utc
 MAIN = 'MAIN'
 BACKUP = 'BACKUP'
 
-_TS_RE = re.compile(
-    r'^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}(?::\d{2})?)(?P<frac>[.,]\d+)?'
-    r'\s*(?P<tz>Z|z|[+-]\d{2}:?\d{2}|UTC)?$')
+parse_ts = prof_mod.parse_ts
+format_ts = prof_mod.format_ts
+_safe_ts = prof_mod.safe_ts
+
+# -- hostids: one comparer for the whole collection (fnls_hostid) -----------------------------------------
+norm_hostid = fnls_hostid.canonical
+same_hostid = fnls_hostid.same_hostid
 
 
-def parse_ts(value):
-    """An aware UTC datetime from ISO 8601 text (``2026-11-29T12:00:00.123Z``), an epoch number,
-    or a datetime; None for None/empty. Raises ValueError on anything else."""
-    if value is None or value == '':
-        return None
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.datetime.fromtimestamp(float(value), UTC)
-    text = str(value).strip()
-    m = _TS_RE.match(text)
-    if not m:
-        raise ValueError('not an ISO 8601 timestamp: %r' % (text[:60],))
-    time = m.group('time')
-    if len(time) == 5:
-        time += ':00'
-    frac = (m.group('frac') or '.0')[1:]
-    micro = int((frac + '000000')[:6])
-    dt = datetime.datetime.strptime('%s %s' % (m.group('date'), time), '%Y-%m-%d %H:%M:%S')
-    dt = dt.replace(microsecond=micro)
-    tz = m.group('tz')
-    if not tz or tz in ('Z', 'z', 'UTC'):
-        offset = datetime.timedelta(0)
-    else:
-        sign = -1 if tz[0] == '-' else 1
-        digits = tz[1:].replace(':', '')
-        offset = sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return (dt - offset).replace(tzinfo=UTC)
-
-
-def format_ts(dt):
-    """ISO 8601 UTC with milliseconds, as the server writes it."""
-    if dt is None:
-        return None
-    dt = parse_ts(dt)
-    return dt.strftime('%Y-%m-%dT%H:%M:%S.') + '%03dZ' % (dt.microsecond // 1000)
-
-
-def _safe_ts(value):
-    try:
-        return parse_ts(value)
-    except ValueError:
-        return None
-
-
-# -- hostids ----------------------------------------------------------------------
-_UPPER_TYPES = ('ETHERNET', 'VM_UUID', 'CONTAINER_ID', 'FLEXID9', 'FLEXID10')
-
-
-def norm_hostid(hostid):
-    """``value/TYPE`` with the type upper-case (and hex-like values upper-case) for comparisons."""
-    if hostid is None:
-        return None
-    text = str(hostid).strip()
-    if '/' not in text:
-        return text
-    value, htype = text.rsplit('/', 1)
-    htype = htype.strip().upper()
-    value = value.strip()
-    if htype in _UPPER_TYPES:
-        value = value.upper()
-    return '%s/%s' % (value, htype)
-
-
-def same_hostid(a, b):
-    return a is not None and b is not None and norm_hostid(a) == norm_hostid(b)
+def _profile(profile):
+    return profile if profile is not None else prof_mod.merge()
 
 
 # -- status ---------------------------------------------------------------------------
@@ -103,7 +44,7 @@ def last_error(status):
     return str(err) if err else None
 
 
-def status_confirms(status, since=None):
+def status_confirms(status, since=None, require_role=True):
     """(confirmed, detail): the status shows back-office contact after the latest start (and after
     ``since``) with the server registered in the MAIN role."""
     if not isinstance(status, dict):
@@ -129,7 +70,7 @@ def status_confirms(status, since=None):
         return False, ('the last back-office contact at %s is older than %s%s'
                        % (bo.get('last_success'), format_ts(since_dt), err_txt))
     role = bo.get('registered_role')
-    if role != MAIN:
+    if role != MAIN and (require_role or role is not None):
         return False, ('the back office registered this server in the %s role, not MAIN'
                        % (role or 'unknown'))
     return True, ('back-office contact at %s after the start at %s; registered as MAIN, device %s'
@@ -137,65 +78,38 @@ def status_confirms(status, since=None):
 
 
 # -- log -----------------------------------------------------------------------------------
-_ROLE_RE = re.compile(r'registered as (?P<role>[A-Z]+)(?:, device (?P<device>\S+))?')
+def scan_log(text, profile=None, today=None):
+    """What the log says about the latest start (fnls_profile.scan_log, with the profile's patterns)."""
+    return prof_mod.scan_log(text, _profile(profile), today)
 
 
-def _line_ts(line):
-    head = line.split(' ', 1)[0] if line else ''
-    return _safe_ts(head)
-
-
-def scan_log(text):
-    """What the log says about the latest start: boot_id, started, stopped, success line,
-    last failure text, registered role and device. Pure."""
-    lines = (text or '').splitlines()
-    start_idx = None
-    boot = None
-    for i, line in enumerate(lines):
-        m = ifc.LOG_START_RE.search(line)
-        if m:
-            start_idx = i
-            boot = m.group('boot')
-    result = {'boot_id': boot, 'started': start_idx is not None, 'started_at': None, 'stopped': False,
-              'success_line': None, 'success_at': None, 'last_error': None, 'role': None, 'device_id': None}
-    if start_idx is None:
-        return result
-    result['started_at'] = format_ts(_line_ts(lines[start_idx]))
-    for line in lines[start_idx + 1:]:
-        if ifc.LOG_SUCCESS_RE.search(line):
-            result['success_line'] = line.strip()
-            result['success_at'] = format_ts(_line_ts(line))
-            m = _ROLE_RE.search(line)
-            if m:
-                result['role'] = m.group('role')
-                result['device_id'] = m.group('device')
-        f = ifc.LOG_FAILURE_RE.search(line)
-        if f:
-            result['last_error'] = f.group('error').strip()
-        if ifc.LOG_STOP_RE.search(line):
-            result['stopped'] = True
-    return result
-
-
-def log_confirms(text, since=None):
+def log_confirms(text, since=None, profile=None):
     """(confirmed, detail, boot_id): a success line after the last start line (and after ``since``,
-    when the line carries a timestamp)."""
-    info = scan_log(text)
+    when the line carries a time)."""
+    prof = _profile(profile)
+    info = scan_log(text, prof)
     boot = info['boot_id']
     if not info['started']:
-        return False, 'the log has no start line', None
+        return False, ('the log has no line matching the start pattern (profile key log.patterns.start: %s)'
+                       % prof['log']['patterns']['start']), None
+    label = ('boot %s' % boot) if boot else ('the start at %s' % (info['started_at'] or 'an unknown time'))
     if not info['success_line']:
         err = ' (last error: %s)' % info['last_error'] if info['last_error'] else ''
         stop = '; the server stopped after that start' if info['stopped'] else ''
-        return False, 'no back-office success line since the start of boot %s%s%s' % (boot, err, stop), boot
+        return False, 'no back-office success line since %s%s%s' % (label, err, stop), boot
     if info['role'] and info['role'] != MAIN:
-        return False, ('the log shows the back office registered this server as %s, not MAIN (boot %s)'
-                       % (info['role'], boot)), boot
+        return False, ('the log shows the back office registered this server as %s, not MAIN (%s)'
+                       % (info['role'], label)), boot
     since_dt = _safe_ts(since) if since is not None else None
     success_dt = _safe_ts(info['success_at'])
     if since_dt is not None and success_dt is not None and success_dt < since_dt:
         return False, 'the last success line at %s is older than %s' % (info['success_at'], format_ts(since_dt)), boot
-    return True, 'log line after the start of boot %s: %s' % (boot, info['success_line']), boot
+    if since_dt is not None and success_dt is None:
+        started_dt = _safe_ts(info['started_at'])
+        if started_dt is None or started_dt < since_dt:
+            return False, ('the success line carries no time and the start line is not known to be later than %s '
+                           '(profile keys log.time_regex, log.time_format)' % format_ts(since_dt)), boot
+    return True, 'log line after %s: %s' % (label, info['success_line']), boot
 
 
 # -- back office --------------------------------------------------------------------------

@@ -224,6 +224,30 @@ def _as_hostid(item):
     return parse_hostid(item)
 
 
+def canonical(text):
+    """The one form in which the collection compares hostids: ``parse_hostid`` when the text parses (so the same
+    NIC written with or without colons, in any case, is one hostid), else the text with its type upper-cased."""
+    if text is None:
+        return None
+    if isinstance(text, Hostid):
+        return format_hostid(text)
+    text = str(text).strip()
+    try:
+        return normalise_hostid(text)
+    except HostidError:
+        if '/' not in text:
+            return text
+        value, _sep, htype = text.rpartition('/')
+        return '%s/%s' % (value.strip(), htype.strip().upper())
+
+
+def same_hostid(a, b):
+    """True when ``a`` and ``b`` name the same hostid (see :func:`canonical`); False when either is empty."""
+    if a in (None, '') or b in (None, ''):
+        return False
+    return canonical(a) == canonical(b)
+
+
 def same_type(a, b):
     """True when the two hostids (text or :class:`Hostid`) are of the same type."""
     return _as_hostid(a).type == _as_hostid(b).type
@@ -269,11 +293,15 @@ def host_ethernet(sys_class_net='/sys/class/net', net_interface=None):
 
 
 def host_vm_uuid(machine_id_path='/etc/machine-id'):
-    """The VM_UUID hostid value made from the machine id, or None."""
+    """The VM_UUID hostid value read from ``machine_id_path``, or None: a machine id (32 hex digits) or an SMBIOS
+    product UUID (``/sys/class/dmi/id/product_uuid``, 8-4-4-4-12), as the profile's hostids.vm_uuid_path names."""
     text = _read_text(machine_id_path)
-    if not text or not re.match(r'^[%s]{32}$' % _HEX, text):
+    if not text:
         return None
-    return _vm_uuid(text)
+    compact = text.replace('-', '')
+    if not re.match(r'^[%s]{32}$' % _HEX, compact):
+        return None
+    return _vm_uuid(compact)
 
 
 def host_hostids(sys_class_net='/sys/class/net', machine_id_path='/etc/machine-id',

@@ -25,6 +25,7 @@ from http.client import HTTPException
 from urllib.error import HTTPError, URLError
 
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_interfaces as ifc
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_profile as prof_mod
 
 MAX_MESSAGE = 300
 REDACTED = '********'
@@ -230,7 +231,7 @@ class JsonHttp(object):
 
     @staticmethod
     def _is_not_ready(body, message):
-        if isinstance(body, dict) and to_text(body.get('status', '')).upper() == ifc.default('health_starting'):
+        if isinstance(body, dict) and 'STARTING' in to_text(json.dumps(body)).upper():
             return True
         return bool(message) and ifc.default('not_ready_text') in message.lower()
 
@@ -244,26 +245,55 @@ class JsonHttp(object):
         return self.request('DELETE', path, headers=headers)[1]
 
 
-class LicenseServerClient(object):
-    """The license server's REST API: health, authorize, hostids, config, status."""
+class ProfileMismatch(BadResponse):
+    """An answer that does not fit the interface profile; the message names the profile key to set."""
 
-    def __init__(self, url, user='admin', password=None, validate_certs=True, ca_path=None, timeout=10, paths=None):
+
+class NotSupported(FnlsHttpError):
+    """The interface profile says the server or back office has no such endpoint."""
+
+
+class LicenseServerClient(object):
+    """The license server's REST API: health, authorize, hostids, config, status.
+
+    Every path and every field it reads comes from the interface profile (fnls_profile); the answers it
+    returns are in the collection's own form, whatever the server's dialect."""
+
+    def __init__(self, url, user='admin', password=None, validate_certs=True, ca_path=None, timeout=10, paths=None,
+                 profile=None):
         self.http = JsonHttp(url, validate_certs=validate_certs, ca_path=ca_path, timeout=timeout)
-        self.paths = dict(paths or {})
+        self.profile = profile if profile is not None else prof_mod.merge(paths=paths)
         self.url = self.http.base_url
         self.user = user
         self.password = password
         self.http.add_secret(password)
         self.token = None
+        self._raw_config = None
 
     def path(self, key):
-        """The API path ``key``: the ``api_paths`` override, else the default of fnls_interfaces."""
-        return self.paths.get(key) or ifc.default(key)
+        """The API path ``key`` (``health`` or the older ``health_path``) from the profile."""
+        name = key[:-5] if key.endswith('_path') else key
+        value = self.profile['paths'].get(name)
+        if value is None:
+            raise NotSupported('The interface profile says the license server at %s has no %s endpoint '
+                               '(profile key paths.%s is null).' % (ifc.redact_url(self.url), name, name),
+                               url=self.url)
+        return value
+
+    def has(self, key):
+        return self.profile['paths'].get(key[:-5] if key.endswith('_path') else key) is not None
+
+    def _answer(self, what, func, *args):
+        try:
+            return func(*args)
+        except prof_mod.AnswerError as e:
+            raise ProfileMismatch('The license server at %s: %s.' % (ifc.redact_url(self.url), str(e).rstrip('.')),
+                                  url=self.url)
 
     def health(self):
-        """The health body when UP; raises NotReady while the server is starting."""
-        body = self.http.get(self.path('health_path'))
-        if isinstance(body, dict) and to_text(body.get('status', '')).upper() == ifc.default('health_starting'):
+        """The health body when ready; raises NotReady while the server is starting."""
+        body = self.http.get(self.path('health'))
+        if prof_mod.health_starting(body, self.profile):
             raise NotReady('The license server at %s is still starting.' % ifc.redact_url(self.url),
                            url=self.url, status=200, body=body)
         return body
@@ -273,7 +303,7 @@ class LicenseServerClient(object):
             raise AuthFailed('No admin password was given for the license server at %s; set admin_password.'
                              % ifc.redact_url(self.url), url=self.url)
         try:
-            body = self.http.post(self.path('authorize_path'), {'user': self.user, 'password': self.password})
+            body = self.http.post(self.path('authorize'), {'user': self.user, 'password': self.password})
         except AuthFailed as e:
             raise AuthFailed('The license server at %s refused the admin credentials of user %r (HTTP 401); '
                              'check admin_user and admin_password.' % (ifc.redact_url(self.url), self.user),
@@ -300,34 +330,60 @@ class LicenseServerClient(object):
                 self.authorize()
 
     def hostids(self):
-        return self.http.get(self.path('hostids_path'))
+        """[{type, value, selected}] (selected None when the answer marks none)."""
+        body = self.http.get(self.path('hostids'))
+        entries = self._answer('hostids', prof_mod.hostids, body, self.profile)
+        return [dict(type=t, value=v, selected=s) for t, v, s in entries]
 
     def config_get(self):
-        return self._admin('GET', self.path('config_path'))
+        """The policy settings as {key: text}."""
+        raw = self._admin('GET', self.path('config'))
+        self._raw_config = raw if isinstance(raw, dict) else None
+        return self._answer('config', prof_mod.config_read, raw, self.profile)
 
     def config_set(self, settings):
-        return self._admin('POST', self.path('config_path'), dict(settings))
+        """Sets ``settings`` ({key: text}), each typed as profile key config.typed says; the whole config after."""
+        if self._raw_config is None and self.profile['config']['typed'] == 'auto':
+            self.config_get()
+        current = self._raw_config or {}
+        body = dict((k, prof_mod.config_value(v, current.get(k), self.profile)) for k, v in settings.items())
+        raw = self._admin('POST', self.path('config'), body)
+        if isinstance(raw, dict):
+            self._raw_config = raw
+            return prof_mod.config_read(raw, self.profile)
+        return raw
 
     def status(self):
-        return self._admin('GET', self.path('status_path'))
+        """The status in the collection's form (fnls_profile.status)."""
+        raw = self._admin('GET', self.path('status'))
+        return self._answer('status', prof_mod.status, raw, self.profile)
 
     def licenses(self):
-        return self._admin('GET', self.path('licenses_path'))
+        return self._admin('GET', self.path('licenses'))
 
     def activate(self, rights_id, count):
-        return self._admin('POST', self.path('activate_path'), {'rightsId': rights_id, 'count': count})
+        return self._admin('POST', self.path('activate'), {'rightsId': rights_id, 'count': count})
 
     def poll_backoffice(self):
-        return self._admin('POST', self.path('poll_path'))
+        return self._admin('POST', self.path('poll'))
 
 
 class BackOfficeClient(object):
-    """The back office's device API (HTTP Basic auth)."""
+    """The back office's device API (HTTP Basic auth), in the style the interface profile names:
+    ``lab`` (a JSON device API), ``rest`` (ManageDevice 2.0 JSON: deviceId and backupDeviceId) or ``none``.
+    Devices come back in the collection's form (fnls_profile.device)."""
 
     def __init__(self, base_url, user='admin', password=None, validate_certs=True, ca_path=None, timeout=10,
-                 paths=None):
+                 paths=None, profile=None):
         base = ifc.backoffice_base(base_url)
-        self.api_path = (paths or {}).get('device_api_path')
+        self.profile = profile if profile is not None else prof_mod.merge(paths=paths)
+        api = self.profile['device_api']
+        self.style = api['style']
+        for path in (api['path'], api['rest_path']):
+            if base.endswith(path):
+                base = base[:-len(path)]
+        self.api_path = api['path']
+        self.rest_path = api['rest_path']
         self.http = JsonHttp(base, validate_certs=validate_certs, ca_path=ca_path, timeout=timeout)
         self.base_url = self.http.base_url
         self.user = user
@@ -341,7 +397,13 @@ class BackOfficeClient(object):
     def _headers(self):
         return {'Authorization': self._auth} if self._auth else None
 
+    def _need_api(self):
+        if self.style == 'none':
+            raise NotSupported('The interface profile says the back office has no device API (profile key '
+                               'device_api.style is none).', url=self.base_url)
+
     def _call(self, method, url, body=None):
+        self._need_api()
         try:
             return self.http.request(method, url, body=body, headers=self._headers())[1]
         except AuthFailed as e:
@@ -349,30 +411,98 @@ class BackOfficeClient(object):
                              'backoffice_user and backoffice_password.' % (ifc.redact_url(self.base_url), self.user),
                              url=e.url, status=401, code=e.code, body=e.body)
 
+    def _list(self, body):
+        try:
+            return prof_mod.device_list(body, self.profile)
+        except prof_mod.AnswerError as e:
+            raise ProfileMismatch('The back office at %s: %s.' % (ifc.redact_url(self.base_url), str(e).rstrip('.')),
+                                  url=self.base_url)
+
+    def _rest_failed(self, body, what):
+        status = prof_mod.get(body, self.profile['device_api']['fields']['rest_status'])
+        if status is not None and str(status).upper() not in ('SUCCESS',):
+            reason = prof_mod.get(body, 'statusInfo.reason') or prof_mod.get(body, 'failedData') or status
+            raise HttpError('The back office at %s refused to %s: %s.'
+                            % (ifc.redact_url(self.base_url), what, _short(json.dumps(reason))),
+                            url=self.base_url, status=200, body=body)
+
+    def _rest_search(self, query):
+        size = int(self.profile['device_api']['batch_size'])
+        found = []
+        page = 1
+        while True:
+            body = self._call('POST', self.rest_path, {'batchSize': size, 'pageNumber': page, 'queryParams': query})
+            self._rest_failed(body, 'search devices')
+            batch = self._list(body)
+            found.extend(batch)
+            if len(batch) < size or page >= 50:
+                return found
+            page += 1
+
     def devices(self, hostid=None, alias=None):
+        """Devices holding ``hostid`` (as main or back-up), or carrying ``alias``; all devices without either."""
+        if self.style == 'rest':
+            query = {'deviceClasses': ['SERVER']}
+            if alias is not None:
+                query['alias'] = {'value': alias, 'searchType': 'EQUALS'}
+            if hostid is None:
+                return self._rest_search(query)
+            value = hostid.rsplit('/', 1)[0]
+            seen = {}
+            for field in ('deviceId', 'backupDeviceId'):
+                q = dict(query)
+                q[field] = {'value': value, 'searchType': 'EQUALS'}
+                for dev in self._rest_search(q):
+                    seen.setdefault(dev['deviceId'], dev)
+            return list(seen.values())
         body = self._call('GET', ifc.devices_url(self.base_url, hostid=hostid, alias=alias, api_path=self.api_path))
-        if not isinstance(body, dict) or not isinstance(body.get('devices'), list):
-            raise BadResponse('The back office at %s answered the device query without a "devices" list.'
-                              % ifc.redact_url(self.base_url), url=self.base_url)
-        return body['devices']
+        return self._list(body)
 
     def device(self, device_id):
-        """The device, or None when the back office does not know it (404)."""
+        """The device, or None when the back office does not know it."""
+        if self.style == 'rest':
+            for dev in self._rest_search({'name': {'value': device_id, 'searchType': 'EQUALS'}}):
+                if dev['deviceId'] == str(device_id):
+                    return dev
+            return None
         try:
-            return self._call('GET', ifc.device_url(self.base_url, device_id, api_path=self.api_path))
+            body = self._call('GET', ifc.device_url(self.base_url, device_id, api_path=self.api_path))
         except HttpError as e:
             if e.status == 404:
                 return None
             raise
+        return prof_mod.device(body, self.profile) if isinstance(body, dict) else None
 
     def create_device(self, server_ids, alias=None):
+        if self.style == 'rest':
+            ident = {'deviceType': 'SERVER', 'serverIds': {'serverId': list(server_ids)}}
+            if alias is not None:
+                ident['alias'] = alias
+            body = self._call('POST', self.rest_path.rstrip('/') + '/create', {'deviceIdentifier': ident})
+            self._rest_failed(body, 'create the device')
+            for dev in self.devices(hostid=server_ids[0]):
+                if dev['serverIds'] and prof_mod_same(dev['serverIds'][0], server_ids[0]):
+                    return dev
+            raise BadResponse('The back office at %s answered the device creation but holds no device with %s '
+                              'afterwards.' % (ifc.redact_url(self.base_url), server_ids[0]), url=self.base_url)
         body = {'serverIds': list(server_ids)}
         if alias is not None:
             body['alias'] = alias
-        return self._call('POST', ifc.devices_url(self.base_url, api_path=self.api_path), body)
+        dev = self._call('POST', ifc.devices_url(self.base_url, api_path=self.api_path), body)
+        return prof_mod.device(dev, self.profile) if isinstance(dev, dict) else dev
 
     def delete_device(self, device_id):
+        if self.style == 'rest':
+            body = self._call('POST', self.rest_path.rstrip('/') + '/delete',
+                              {'deviceIdentifier': {'deviceType': 'SERVER', 'deviceName': device_id}})
+            self._rest_failed(body, 'delete device %s' % device_id)
+            return body
         return self._call('DELETE', ifc.device_url(self.base_url, device_id, api_path=self.api_path))
 
     def portal_url(self, device_id):
         return ifc.portal_server_url(self.base_url, device_id)
+
+
+def prof_mod_same(a, b):
+    from ansible_collections.fnls.failover.plugins.module_utils.fnls_hostid import same_hostid
+    return same_hostid(a, b)

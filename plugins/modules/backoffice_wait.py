@@ -193,8 +193,9 @@ from ansible_collections.fnls.failover.plugins.module_utils import fnls_interfac
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_evidence as ev
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
     check_api_paths, server_api_argument_spec)
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_profile as prof_mod
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
-    AuthFailed, BackOfficeClient, FnlsHttpError, LicenseServerClient, NotReady, Timeout, Unreachable)
+    AuthFailed, BackOfficeClient, ProfileMismatch, FnlsHttpError, LicenseServerClient, NotReady, Timeout, Unreachable)
 
 LOG_TAIL = 4 * 1024 * 1024
 SOURCES = ('status', 'log', 'backoffice')
@@ -227,14 +228,18 @@ class Waiter(object):
         self.p = p
         self.server = LicenseServerClient(p['server_url'], user=p['admin_user'], password=p['admin_password'],
                                           validate_certs=p['validate_certs'], ca_path=p['ca_path'],
-                                          timeout=p['request_timeout'], paths=p['api_paths'])
+                                          timeout=p['request_timeout'], profile=p['_fnls_profile'])
         self.bo = None
         if p['backoffice_url'] and p['backoffice_password']:
             self.bo = BackOfficeClient(p['backoffice_url'], user=p['backoffice_user'],
                                        password=p['backoffice_password'], validate_certs=p['validate_certs'],
                                        ca_path=p['ca_path'], timeout=p['request_timeout'],
-                                       paths=p['api_paths'])
+                                       profile=p['_fnls_profile'])
+        self.prof = p['_fnls_profile']
         self.skipped = {}
+        self.broken = {}
+        self.first_answer = None
+        self.bo_holds = None
         self.sources = []
         for src in p['evidence']:
             if src in self.sources:
@@ -257,11 +262,15 @@ class Waiter(object):
 
     def _missing(self, src):
         p = self.p
+        if src == 'status' and self.prof['paths']['status'] is None:
+            return 'the interface profile says the server has no status endpoint (paths.status is null)'
         if src == 'status' and not p['admin_password']:
             return 'admin_password is not set'
         if src == 'log' and not p['log_path']:
             return 'log_path is not set'
         if src == 'backoffice':
+            if self.prof['device_api']['style'] == 'none':
+                return 'the interface profile says the back office has no device API (device_api.style is none)'
             if not self.bo:
                 return 'backoffice_url and backoffice_password are not both set'
             if not p['main_hostid'] and not p['admin_password']:
@@ -278,7 +287,7 @@ class Waiter(object):
     def read_status(self):
         """Reads the status (or health without a password); updates running/reachable; returns status or None."""
         try:
-            if self.p['admin_password']:
+            if self.p['admin_password'] and self.server.has('status') and 'status' not in self.broken:
                 status = self.server.status()
                 self.status = status
                 bo = (status.get('backoffice') or {}) if isinstance(status, dict) else {}
@@ -291,8 +300,15 @@ class Waiter(object):
                 status = None
             self.running = True
             self.reachable_ever = True
+            if self.first_answer is None:
+                self.first_answer = clock()
             self.server_problem = None
             return status
+        except ProfileMismatch as e:
+            self.running = True
+            self.reachable_ever = True
+            self.broken['status'] = str(e).rstrip('.')
+            self.server_problem = None
         except NotReady:
             self.running = True
             self.reachable_ever = True
@@ -311,9 +327,11 @@ class Waiter(object):
 
     def try_status(self):
         status = self.read_status()
+        if 'status' in self.broken:
+            return False, self.broken['status'], None
         if status is None:
             return False, self.server_problem or 'no status', None
-        ok, detail = ev.status_confirms(status, self.p['since'])
+        ok, detail = ev.status_confirms(status, self.p['since'], require_role=bool(self.prof['status']['fields'].get('backoffice.registered_role')))
         if not ok:
             return False, detail, None
         bo = status.get('backoffice') or {}
@@ -326,7 +344,12 @@ class Waiter(object):
         if text is None:
             self.log_info = None
             return None, problem
-        self.log_info = ev.scan_log(text)
+        try:
+            self.log_info = ev.scan_log(text, self.prof)
+        except prof_mod.AnswerError as e:
+            self.log_info = None
+            self.broken['log'] = 'the log %s: %s' % (self.p['log_path'], e)
+            return None, self.broken['log']
         if self.log_info['last_error'] and self.last_error_source != 'status':
             self.last_error, self.last_error_source = self.log_info['last_error'], 'log'
         return text, None
@@ -335,12 +358,28 @@ class Waiter(object):
         text, problem = self.scan_log()
         if text is None:
             return False, problem, None
-        ok, detail, boot = ev.log_confirms(text, self.p['since'])
+        ok, detail, boot = ev.log_confirms(text, self.p['since'], self.prof)
         if not ok:
+            self._check_start_line()
             return False, detail, None
         info = self.log_info
         return True, detail, dict(confirmed_at=info['success_at'], boot_id=boot, started_at=info['started_at'],
                                   registered_role=info['role'] or ev.MAIN, device_id=info['device_id'])
+
+    def _check_start_line(self):
+        """Marks the log source as not fitting the profile when the server has answered for longer than
+        log.start_grace seconds and its log still shows no start line."""
+        if self.log_info is None or self.log_info.get('started'):
+            return
+        if self.first_answer is None and 'status' not in self.sources:
+            self.read_status()
+        grace = float(self.prof['log']['start_grace'])
+        if self.first_answer is not None and clock() - self.first_answer >= grace:
+            self.broken['log'] = (
+                'the server has answered for %s s but its log %s has no line matching the start pattern %r '
+                '(profile key log.patterns.start; %d lines read as %s, profile key log.format)'
+                % (_num(round(clock() - self.first_answer, 1)), self.p['log_path'],
+                   self.prof['log']['patterns']['start'], self.log_info.get('lines') or 0, self.prof['log']['format']))
 
     def started_at(self):
         if isinstance(self.status, dict) and self.status.get('started_at'):
@@ -367,7 +406,7 @@ class Waiter(object):
                     main = self.status.get('hostid')
             if not main:
                 return False, 'the main hostid is not known yet (the status has not been read)', None
-        if self.started_at() is None:
+        if self.started_at() is None and self.p['since'] is None:
             # The device's last contact must be dated against the latest start: learn it.
             if self.p['admin_password'] and 'status' not in self.sources:
                 self.read_status()
@@ -375,13 +414,19 @@ class Waiter(object):
                 self.scan_log()
         since = self._latest([self.p['since'], self.started_at()])
         if since is None:
-            return False, 'the latest start time of the main is not known yet, so a device contact cannot be dated', None
+            return False, ('the latest start time of the main is not known (give since: the role passes the time it '
+                           'started the main), so a device contact cannot be dated'), None
         try:
             devices = self.bo.devices(hostid=main)
         except AuthFailed as e:
             self.module.fail_json(msg='Querying the back office failed: %s' % e, **self.result(False))
         except FnlsHttpError as e:
             return False, 'the back office does not answer: %s' % str(e).rstrip('.'), None
+        held, _detail, dev = ev.backoffice_confirms(devices, main, self.p['backup_hostid'], None)
+        if held:
+            self.bo_holds = 'device %s holds the main %s%s' % (
+                dev.get('deviceId'), main, ' with the back-up %s' % self.p['backup_hostid'] if self.p['backup_hostid']
+                else '')
         ok, detail, dev = ev.backoffice_confirms(devices, main, self.p['backup_hostid'], since)
         if not ok:
             return False, detail, None
@@ -405,10 +450,19 @@ class Waiter(object):
     def poll(self):
         self.polls += 1
         for src in self.sources:
+            if src in self.broken:
+                continue
             ok, detail, info = getattr(self, 'try_' + src)()
             self.details[src] = detail
             if ok:
                 return src, detail, info
+        if self.sources and all(src in self.broken for src in self.sources):
+            self.module.fail_json(
+                msg='No evidence source fits this server, so its back-office contact cannot be confirmed: %s. Change '
+                    'failover_pair_profile to what the server really answers (run the fnls.failover.probe playbook '
+                    'to see it), or choose other sources in failover_pair_evidence. The back-up was not started.'
+                    % '; '.join('%s: %s' % (src, self.broken[src]) for src in self.sources),
+                **self.result(False))
         return None, None, None
 
     def died(self):
@@ -418,12 +472,12 @@ class Waiter(object):
         if self.log_info is None and self.p['log_path']:
             self.scan_log()
         if self.log_info and self.log_info.get('stopped'):
-            return ('the main server stopped while waiting (its log shows "Server stopping" after the start of boot '
+            return ('the main server stopped while waiting (its log shows a stop line, profile key log.patterns.stop, after the start of boot '
                     '%s)' % (self.log_info.get('boot_id') or 'unknown'))
         return None
 
     def result(self, confirmed, **kw):
-        out = dict(changed=False, confirmed=confirmed, skipped=False, boot_id=self.boot_id(),
+        out = dict(changed=False, confirmed=confirmed, skipped=False, boot_id=self.boot_id(), broken_sources=self.broken,
                    started_at=self.started_at(), polls=self.polls, last_error=self.last_error,
                    registered_role=None, device_id=None, skipped_sources=self.skipped,
                    detail='; '.join('%s: %s' % (k, v) for k, v in self.details.items()))
@@ -466,6 +520,8 @@ class Waiter(object):
             self.set_request_timeout(remaining)
             src, detail, info = self.poll()
             if src:
+                for bad, why in self.broken.items():
+                    self.module.warn('Evidence source %s does not fit this server: %s.' % (bad, why))
                 out = self.result(True, source=src, waited=round(clock() - start, 3), detail=detail)
                 out.update((k, v) for k, v in info.items() if v is not None)
                 if not out.get('boot_id'):
@@ -494,10 +550,17 @@ class Waiter(object):
             err = 'none reported; the last look at the server found: %s' % self.server_problem
         else:
             err = 'none reported'
+        if self.bo_holds:
+            advice = ('The back office holds the pair (%s), but no contact after the main\'s latest start was seen '
+                      'in time; check the clocks of the main and the back office, and the evidence sources\' '
+                      'profile keys (see detail), then rerun.' % self.bo_holds)
+        else:
+            advice = ('Check that the main can reach %s and that the back office accepts its hostid, then rerun.'
+                      % self.backoffice_target())
+        broken = ''.join(' Evidence source %s does not fit this server: %s.' % kv for kv in self.broken.items())
         self.module.fail_json(
-            msg='The main server did not confirm contact with the back office within %s s; its last error: %s. '
-                'Check that the main can reach %s and that the back office accepts its hostid, then rerun.'
-                % (_num(p['timeout']), err, self.backoffice_target()),
+            msg='The main server did not confirm contact with the back office within %s s; its last error: %s. %s%s'
+                % (_num(p['timeout']), err, advice, broken),
             **self.result(False, waited=waited))
 
 

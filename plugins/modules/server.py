@@ -75,7 +75,40 @@ options:
     type: str
   guard_backup_hostid:
     description:
-      - This back-up's hostid, C(<value>/<TYPE>). When given, the main's status must name it as its back-up.
+      - This back-up's hostid, C(<value>/<TYPE>). When given, the main's status must name it as its back-up, and
+        the V(backoffice) evidence needs it (the device must hold it as the main's back-up).
+    type: str
+  guard_evidence:
+    description:
+      - The kinds of evidence the guard accepts, tried in this order; the first that confirms passes the guard. A
+        kind whose inputs are not given is left out (RV(guard.skipped_sources)).
+      - V(status) reads the main's status endpoint (O(guard_main_url); a modelled endpoint, profile key
+        C(paths.status)).
+      - V(backoffice) asks the back office, where a device must hold O(guard_main_hostid) as main and
+        O(guard_backup_hostid) as its back-up, with a device contact not older than O(guard_since). It needs no
+        endpoint of the main, so it works on servers without a status endpoint.
+    type: list
+    elements: str
+    choices: [status, backoffice]
+    default: [status, backoffice]
+  guard_main_hostid:
+    description: The main's hostid, C(<value>/<TYPE>), for the V(backoffice) evidence.
+    type: str
+  guard_since:
+    description:
+      - ISO 8601 UTC time at or after which the main is known to have been stopped or started by this run
+        (RV(stopped_at) or RV(started_at) of the main's own task); a back-office contact older than this does
+        not count. Needed for the V(backoffice) evidence; with V(status), the contact must not be older either.
+    type: str
+  guard_backoffice_url:
+    description: Base URL of the back office, for the V(backoffice) evidence.
+    type: str
+  guard_backoffice_user:
+    description: User of the back office's device API.
+    type: str
+    default: admin
+  guard_backoffice_password:
+    description: Password of O(guard_backoffice_user). Never shown.
     type: str
   guard_wait:
     description:
@@ -179,6 +212,17 @@ boot_id:
   returned: always
   type: str
   sample: 5f0c4a52-1b7e-4a3c-9a7b-2f9d1c0e8b11
+started_at:
+  description: The managed host's time (ISO 8601 UTC) just before the module started the service; null when it did
+    not start it. The collection's own record of the server's latest start.
+  returned: always
+  type: str
+  sample: "2026-11-29T12:00:00.000Z"
+stopped_at:
+  description: The managed host's time (ISO 8601 UTC) once the service was seen stopped (V(stopped)); null otherwise.
+  returned: always
+  type: str
+  sample: "2026-11-29T11:59:58.000Z"
 guard:
   description: The result of the guard on the main server.
   returned: always
@@ -191,6 +235,14 @@ guard:
     passed:
       description: Whether the main confirmed back-office contact since its latest start; null when not checked.
       type: bool
+      returned: always
+    source:
+      description: The evidence that passed the guard, V(status) or V(backoffice); null when it did not pass.
+      type: str
+      returned: always
+    skipped_sources:
+      description: Evidence kinds left out because their inputs were not given, with the reason.
+      type: dict
       returned: always
     main_boot_id:
       description: The main's current boot id.
@@ -215,11 +267,12 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_evidence as ev
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_profile import now_ts
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
     check_api_paths, server_api_argument_spec)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_service import Service
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
-    FnlsHttpError, LicenseServerClient, NotReady, Timeout, Unreachable)
+    BackOfficeClient, FnlsHttpError, LicenseServerClient, NotReady, Timeout, Unreachable)
 
 POLL = 0.25
 SERVICE_CHECK_EVERY = 2.0
@@ -230,70 +283,140 @@ sleep = time.sleep
 
 
 def empty_guard(detail):
-    return dict(checked=False, passed=None, main_boot_id=None, main_last_success=None, detail=detail)
+    return dict(checked=False, passed=None, main_boot_id=None, main_last_success=None, detail=detail, source=None,
+                skipped_sources={})
+
+
+GUARD_SOURCES = ('status', 'backoffice')
 
 
 def evaluate_guard(p, timeout):
-    """(guard dict, refusal message or None)."""
-    url = p['guard_main_url']
-    guard = dict(checked=True, passed=False, main_boot_id=None, main_last_success=None, detail='')
-    client = LicenseServerClient(
-        url, user=p['guard_admin_user'] or p['admin_user'],
-        password=p['guard_admin_password'] if p['guard_admin_password'] is not None else p['admin_password'],
-        validate_certs=p['validate_certs'], ca_path=p['ca_path'], timeout=timeout, paths=p['api_paths'])
-    head = 'Refusing to start the back-up server: the main server at %s' % client.url
+    """(guard dict, refusal message or None): the first of guard_evidence that confirms the main's back-office
+    contact after its latest start passes the guard; a source whose inputs are missing is left out."""
+    guard = dict(checked=True, passed=False, main_boot_id=None, main_last_success=None, detail='', source=None,
+                 skipped_sources={})
+    head = 'Refusing to start the back-up server: the main server at %s' % (p['guard_main_url'] or 'the back office')
     confirm = 'Start and confirm the main first (fnls.failover.backoffice_wait).'
+    found = []
+    for src in p['guard_evidence']:
+        missing = _guard_missing(p, src)
+        if missing:
+            guard['skipped_sources'][src] = missing
+            continue
+        func = _guard_status if src == 'status' else _guard_backoffice
+        detail, message = func(p, timeout, guard)
+        if message is None:
+            guard['passed'] = True
+            guard['source'] = src
+            guard['detail'] = detail
+            return guard, None
+        found.append((src, detail, message))
+    if not found:
+        guard['detail'] = 'no evidence source can be used'
+        return guard, ('Refusing to start the back-up server: no evidence source can be used to confirm the main\'s '
+                       'back-office contact (%s). Give the main\'s status (guard_main_url with the admin password) or '
+                       'the back office (guard_backoffice_url, guard_backoffice_password, guard_main_hostid, '
+                       'guard_backup_hostid, guard_since).'
+                       % '; '.join('%s: %s' % kv for kv in guard['skipped_sources'].items()))
+    guard['detail'] = '; '.join('%s: %s' % (src, detail) for src, detail, _m in found)
+    if len(found) == 1:
+        return guard, found[0][2].replace('@HEAD@', head).replace('@CONFIRM@', confirm)
+    return guard, ('Refusing to start the back-up server: no evidence confirms the main\'s back-office contact since '
+                   'its latest start (%s). %s' % (guard['detail'], confirm))
+
+
+def _guard_missing(p, src):
+    if src == 'status':
+        if not p['guard_main_url']:
+            return 'guard_main_url is not set'
+        if p['_fnls_profile']['paths']['status'] is None:
+            return 'the interface profile says the server has no status endpoint (paths.status is null)'
+        if p['guard_admin_password'] is None and p['admin_password'] is None:
+            return 'no admin password for the main (guard_admin_password)'
+        return None
+    if p['_fnls_profile']['device_api']['style'] == 'none':
+        return 'the interface profile says the back office has no device API (device_api.style is none)'
+    missing = [k for k in ('guard_backoffice_url', 'guard_backoffice_password', 'guard_main_hostid',
+                           'guard_backup_hostid', 'guard_since') if not p[k]]
+    if missing:
+        return '%s not set' % ', '.join(missing)
+    return None
+
+
+def _guard_status(p, timeout, guard):
+    """(detail, refusal with @HEAD@/@CONFIRM@ placeholders or None)."""
+    client = LicenseServerClient(
+        p['guard_main_url'], user=p['guard_admin_user'] or p['admin_user'],
+        password=p['guard_admin_password'] if p['guard_admin_password'] is not None else p['admin_password'],
+        validate_certs=p['validate_certs'], ca_path=p['ca_path'], timeout=timeout, profile=p['_fnls_profile'])
     try:
         status = client.status()
     except NotReady:
-        guard['detail'] = 'the main server is still starting'
-        return guard, '%s has not confirmed back-office contact since its latest start (it is still starting). %s' % (
-            head, confirm)
+        return ('the main server is still starting',
+                '@HEAD@ has not confirmed back-office contact since its latest start (it is still starting). @CONFIRM@')
     except (Unreachable, Timeout) as e:
-        guard['detail'] = 'the main server does not answer: %s' % str(e).rstrip('.')
-        return guard, '%s has not confirmed back-office contact since its latest start (it does not answer: %s). %s' % (
-            head, str(e).rstrip('.'), confirm)
+        return ('the main server does not answer: %s' % str(e).rstrip('.'),
+                '@HEAD@ has not confirmed back-office contact since its latest start (it does not answer: %s). '
+                '@CONFIRM@' % str(e).rstrip('.'))
     except FnlsHttpError as e:
-        guard['detail'] = 'reading the main\'s status failed: %s' % str(e).rstrip('.')
-        return guard, '%s could not be asked for its status (%s). Check guard_main_url and the main\'s admin ' \
-                      'credentials (guard_admin_user, guard_admin_password).' % (head, str(e).rstrip('.'))
-    if not isinstance(status, dict):
-        guard['detail'] = 'the main answered its status without a JSON object'
-        return guard, '%s answered its status without a JSON object. Check guard_main_url.' % head
+        return ('reading the main\'s status failed: %s' % str(e).rstrip('.'),
+                '@HEAD@ could not be asked for its status (%s). Check guard_main_url, the main\'s admin credentials '
+                '(guard_admin_user, guard_admin_password) and the interface profile (status.fields).'
+                % str(e).rstrip('.'))
     bo = status.get('backoffice') or {}
     guard['main_boot_id'] = status.get('boot_id')
     guard['main_last_success'] = bo.get('last_success')
     err = ev.last_error(status)
-    if status.get('state') != 'READY':
-        guard['detail'] = 'the main is in state %s, not READY' % status.get('state')
-        return guard, '%s has not confirmed back-office contact since its latest start (it is %s, not READY%s). %s' % (
-            head, status.get('state'), '; last error: %s' % err if err else '', confirm)
-    ok, detail = ev.status_confirms(status)
+    if status.get('state') is not None and status.get('state') != 'READY':
+        return ('the main is in state %s, not READY' % status.get('state'),
+                '@HEAD@ has not confirmed back-office contact since its latest start (it is %s, not READY%s). '
+                '@CONFIRM@' % (status.get('state'), '; last error: %s' % err if err else ''))
+    prof = p['_fnls_profile']
+    ok, detail = ev.status_confirms(status, p['guard_since'],
+                                    require_role=bool(prof['status']['fields'].get('backoffice.registered_role')))
     if not ok:
-        guard['detail'] = detail
         why = 'last error: %s' % err if err else detail
-        return guard, '%s has not confirmed back-office contact since its latest start (%s). %s' % (head, why, confirm)
+        return detail, '@HEAD@ has not confirmed back-office contact since its latest start (%s). @CONFIRM@' % why
     if p['guard_boot_id'] and status.get('boot_id') != p['guard_boot_id']:
-        guard['detail'] = 'the main started again (boot %s) since boot %s was confirmed' % (
-            status.get('boot_id'), p['guard_boot_id'])
-        return guard, ('%s has started again since its contact was confirmed (boot %s, expected %s). Confirm the '
-                       'main again (fnls.failover.backoffice_wait) and pass its boot_id.'
-                       % (head, status.get('boot_id'), p['guard_boot_id']))
+        return ('the main started again (boot %s) since boot %s was confirmed' % (status.get('boot_id'),
+                                                                                  p['guard_boot_id']),
+                '@HEAD@ has started again since its contact was confirmed (boot %s, expected %s). Confirm the main '
+                'again (fnls.failover.backoffice_wait) and pass its boot_id.'
+                % (status.get('boot_id'), p['guard_boot_id']))
     if p['guard_backup_hostid'] and not ev.same_hostid(status.get('backup_hostid'), p['guard_backup_hostid']):
-        guard['detail'] = 'the main names back-up %s, not %s' % (status.get('backup_hostid'), p['guard_backup_hostid'])
-        return guard, ('%s names the back-up %s, not %s. Set BACKUP_SERVER_HOSTID=%s on the main, restart it and '
-                       'confirm its contact (fnls.failover.backoffice_wait).'
-                       % (head, status.get('backup_hostid') or 'none', p['guard_backup_hostid'],
-                          p['guard_backup_hostid']))
-    guard['passed'] = True
-    guard['detail'] = detail
-    return guard, None
+        return ('the main names back-up %s, not %s' % (status.get('backup_hostid'), p['guard_backup_hostid']),
+                '@HEAD@ names the back-up %s, not %s. Set BACKUP_SERVER_HOSTID=%s on the main, restart it and confirm '
+                'its contact (fnls.failover.backoffice_wait).'
+                % (status.get('backup_hostid') or 'none', p['guard_backup_hostid'], p['guard_backup_hostid']))
+    return detail, None
+
+
+def _guard_backoffice(p, timeout, guard):
+    """The back office holds the pair (the main as main, this back-up as its back-up) with a device contact after
+    guard_since, the collection's own record of the main's latest start (or stop)."""
+    client = BackOfficeClient(p['guard_backoffice_url'], user=p['guard_backoffice_user'],
+                              password=p['guard_backoffice_password'], validate_certs=p['validate_certs'],
+                              ca_path=p['ca_path'], timeout=timeout, profile=p['_fnls_profile'])
+    try:
+        devices = client.devices(hostid=p['guard_main_hostid'])
+    except FnlsHttpError as e:
+        return ('the back office does not answer: %s' % str(e).rstrip('.'),
+                'Refusing to start the back-up server: the back office cannot tell whether the main %s has contacted '
+                'it since its latest start (%s). @CONFIRM@' % (p['guard_main_hostid'], str(e).rstrip('.')))
+    ok, detail, dev = ev.backoffice_confirms(devices, p['guard_main_hostid'], p['guard_backup_hostid'],
+                                             p['guard_since'])
+    if not ok:
+        return detail, ('Refusing to start the back-up server: the back office does not show the main %s with this '
+                        'back-up %s and a contact after %s (%s). @CONFIRM@'
+                        % (p['guard_main_hostid'], p['guard_backup_hostid'], p['guard_since'], detail))
+    guard['main_last_success'] = dev.get('lastContact')
+    return detail, None
 
 
 def own_client(p):
     return LicenseServerClient(p['server_url'], user=p['admin_user'], password=p['admin_password'],
                                validate_certs=p['validate_certs'], ca_path=p['ca_path'], timeout=p['timeout'],
-                               paths=p['api_paths'])
+                               profile=p['_fnls_profile'])
 
 
 def read_boot_id(client):
@@ -382,6 +505,12 @@ def run_module():
         guard_admin_password=dict(type='str', no_log=True),
         guard_boot_id=dict(type='str'),
         guard_backup_hostid=dict(type='str'),
+        guard_evidence=dict(type='list', elements='str', choices=list(GUARD_SOURCES), default=list(GUARD_SOURCES)),
+        guard_main_hostid=dict(type='str'),
+        guard_since=dict(type='str'),
+        guard_backoffice_url=dict(type='str'),
+        guard_backoffice_user=dict(type='str', default='admin'),
+        guard_backoffice_password=dict(type='str', no_log=True),
         guard_wait=dict(type='float', default=0),
         guard_poll_interval=dict(type='float', default=0.25),
         guard_check_mode_skip=dict(type='bool', default=True),
@@ -392,9 +521,18 @@ def run_module():
     name = p['name']
     if not name or '/' in name or name.startswith('-') or any(c.isspace() for c in name):
         module.fail_json(msg='name %r is not a service name; use the service name such as flexnetls-demo.' % name)
-    if p['guard_main_url'] and p['guard_admin_password'] is None and p['admin_password'] is None:
+    if p['guard_main_url'] and p['guard_admin_password'] is None and p['admin_password'] is None \
+            and not p['guard_backoffice_url']:
         module.fail_json(msg='guard_main_url needs the main\'s admin password to read its status; set '
                              'guard_admin_password or admin_password.')
+    if p['guard_since'] is not None:
+        try:
+            ev.parse_ts(p['guard_since'])
+        except ValueError:
+            module.fail_json(msg='guard_since %r is not a time; give an ISO 8601 UTC time such as '
+                                 '2026-11-29T12:00:00.000Z (the role passes the time it stopped or started the main).'
+                                 % p['guard_since'])
+    guarded = bool(p['guard_main_url'] or p['guard_backoffice_url'])
 
     svc = Service(module, name, p['service_manager'])
     client = own_client(p)
@@ -402,10 +540,11 @@ def run_module():
     was_running = svc.is_running()
     result = dict(changed=False, state=state, name=name, service_manager=svc.manager, was_running=was_running,
                   running=was_running, ready=None, boot_id=None, commands=svc.commands,
-                  guard=empty_guard('no guard_main_url given' if not p['guard_main_url'] else 'not needed'))
+                  guard=empty_guard('no guard given' if not guarded else 'not needed'), started_at=None,
+                  stopped_at=None)
 
     starting = state == 'restarted' or (state == 'started' and not was_running)
-    if starting and p['guard_main_url']:
+    if starting and guarded:
         guard, refusal = evaluate_guard(p, p['timeout'])
         if refusal and p['guard_wait'] > 0 and not module.check_mode:
             deadline = clock() + p['guard_wait']
@@ -419,7 +558,7 @@ def run_module():
                 module.warn('In check mode: %s' % refusal)
             else:
                 module.fail_json(msg=refusal, **result)
-    elif p['guard_main_url'] and state == 'started':
+    elif guarded and state == 'started':
         result['guard'] = empty_guard('not needed: the service is already running')
 
     if state == 'stopped':
@@ -431,6 +570,8 @@ def run_module():
             else:
                 svc.run('stop')
                 wait_stopped(module, svc, client)
+        if not module.check_mode:
+            result['stopped_at'] = now_ts()
         module.exit_json(**result)
 
     if state == 'started' and was_running:
@@ -446,6 +587,7 @@ def run_module():
         svc.commands.append(svc.show(action))
         module.exit_json(**result)
     old_boot = read_boot_id(client) if action == 'restart' else None
+    result['started_at'] = now_ts()
     svc.run(action)
     if p['wait_ready']:
         result['boot_id'] = wait_ready(module, svc, client, old_boot=old_boot)

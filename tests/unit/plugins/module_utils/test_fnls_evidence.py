@@ -136,7 +136,9 @@ def test_log_success_of_previous_boot_does_not_count():
 
 
 def test_log_without_start():
-    assert log_confirms('') == (False, 'the log has no start line', None)
+    ok, detail, boot = log_confirms('')
+    assert (ok, boot) == (False, None)
+    assert detail.startswith('the log has no line matching the start pattern (profile key log.patterns.start')
 
 
 def test_log_stopped_after_start():

@@ -262,7 +262,7 @@ def test_backoffice_device_query_without_a_list_is_a_bad_response(stub):
     stub.routes['/flexnet/operations/devices'] = lambda m, b: (200, {'items': []})
     with pytest.raises(BadResponse) as e:
         BackOfficeClient(stub.url, 'admin', PASSWORD, timeout=5).devices()
-    assert 'without a "devices" list' in str(e.value)
+    assert "without a list at 'devices' (profile key device_api.fields.list)" in str(e.value)
 
 
 @pytest.mark.parametrize('status', [500, 502, 504])

@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_profile
 from ansible_collections.fnls.failover.plugins.modules import backoffice_wait, config, device, pair_info, server
 from ansible_collections.fnls.failover.tests.unit.plugins.modules.fnls_module_harness import (
     PASSWORD, load_module_utils_test, run, stubs)
@@ -118,7 +119,9 @@ def test_backoffice_wait_untrusted_server_certificate_names_the_cause(https_fnls
 def guard_params(main_url, **kw):
     p = dict(guard_main_url=main_url, guard_admin_user=None, guard_admin_password=None, admin_user='admin',
              admin_password=PASSWORD, validate_certs=True, ca_path=None, api_paths={}, guard_boot_id=None,
-             guard_backup_hostid=None)
+             guard_backup_hostid=None, guard_evidence=['status', 'backoffice'], guard_since=None,
+             guard_main_hostid=None, guard_backoffice_url=None, guard_backoffice_user='admin',
+             guard_backoffice_password=None, _fnls_profile=fnls_profile.merge())
     p.update(kw)
     return p
 
@@ -184,7 +187,7 @@ def test_guard_refuses_when_the_main_answers_garbage(stub):
     assert refusal.startswith('Refusing to start the back-up server') and 'HTTP 502' in refusal, refusal
     stub.routes['/api/1.0/instances/~/status'] = lambda m, b: (200, ['not', 'an', 'object'])
     guard, refusal = server.evaluate_guard(guard_params(stub.url), 5)
-    assert refusal.startswith('Refusing to start the back-up server') and 'without a JSON object' in refusal
+    assert refusal.startswith('Refusing to start the back-up server') and 'the status answer is not a JSON object' in refusal, refusal
 
 
 def test_guard_refuses_a_main_that_answers_too_slowly(stub):
