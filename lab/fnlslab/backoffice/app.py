@@ -283,6 +283,12 @@ class BackOfficeApp:
             return resp
         except Exception:  # noqa: BLE001 - the client gets a clean 500, the log gets the details
             log.exception("internal error on %s %s", request.method, request.path)
+            if request.path == SOAP_PATH and request.method == "POST":
+                return soap.fault_response(500, "Server", "Internal error in the back office.")
+            if request.path.startswith(REST_PREFIX):
+                return json_response(500, {"statusInfo": {"status": "FAILURE",
+                                                          "reason": "Internal error in the back office."},
+                                           "code": "INTERNAL_ERROR"})
             return error_response(500, "INTERNAL_ERROR", "Internal error in the back office.")
 
     # -- capability requests ---------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .rules import BACKUP, MAIN, RegistrationError, check_pair_ids, hostid_type, parse_hostid, register
+from .rules import BACKUP, HOSTID_TYPES, MAIN, RegistrationError, check_pair_ids, hostid_type, parse_hostid
 
 READ_BATCH_MAX = 2000
 WRITE_BATCH_MAX = 25
@@ -332,7 +332,7 @@ def _server_id_list(obj: Any, id_type: str | None) -> list[str]:
         if not isinstance(raw, str) or not raw:
             raise ItemFailure("INVALID_HOSTID", "Each serverId must be a non-empty string.")
         text = raw
-        if "/" not in raw or raw.rpartition("/")[2].upper() not in _TYPES:
+        if "/" not in raw or raw.rpartition("/")[2].upper() not in HOSTID_TYPES:
             if not id_type:
                 raise ItemFailure("INVALID_HOSTID", f"serverId {raw!r} has no type: write <value>/<TYPE> or give "
                                                     "deviceIdType.")
@@ -345,14 +345,6 @@ def _server_id_list(obj: Any, id_type: str | None) -> list[str]:
             raise ItemFailure("HOSTID_TYPE_MISMATCH", f"serverId {raw!r} is not of deviceIdType {id_type}.")
         out.append(hostid)
     return out
-
-
-def _types() -> frozenset[str]:
-    from .rules import HOSTID_TYPES
-    return HOSTID_TYPES
-
-
-_TYPES = _types()
 
 
 # -- writes --------------------------------------------------------------------------------------
@@ -390,7 +382,7 @@ def parse_create_item(item: Any, publisher: str) -> CreateWanted:
     except DevApiError as exc:
         raise ItemFailure(exc.code, exc.reason) from None
     id_type = ident.get("deviceIdType")
-    if id_type is not None and (not isinstance(id_type, str) or id_type.upper() not in _TYPES):
+    if id_type is not None and (not isinstance(id_type, str) or id_type.upper() not in HOSTID_TYPES):
         raise ItemFailure("INVALID_HOSTID", f"deviceIdentifier.deviceIdType {id_type!r} is not a known hostid type.")
     if ident.get("serverIds") is not None:
         hostids = _server_id_list(ident["serverIds"], id_type)
