@@ -511,7 +511,8 @@ def envelope(body: str) -> bytes:
 
 def fault_string(text: str) -> tuple[str, str]:
     root = ET.fromstring(text)
-    fault = root.find("{http://schemas.xmlsoap.org/soap/envelope/}Body/{http://schemas.xmlsoap.org/soap/envelope/}Fault")
+    env = "{http://schemas.xmlsoap.org/soap/envelope/}"
+    fault = root.find(f"{env}Body/{env}Fault")
     return fault.findtext("faultcode"), fault.findtext("faultstring")
 
 

@@ -253,7 +253,8 @@ def delete_device(app, el: ET.Element) -> ET.Element:
     elements = [c for c in el if c.tag == _q("deviceIdentifier")]
     if len(elements) != len(list(el)):
         raise SoapFault("deleteDeviceRequest holds deviceIdentifier elements only.")
-    items = parse_write_list({"deviceIdentifier": [to_obj(c, WRITE_LISTS) for c in elements]}, "deviceIdentifier", "delete")
+    items = parse_write_list({"deviceIdentifier": [to_obj(c, WRITE_LISTS) for c in elements]},
+                             "deviceIdentifier", "delete")
     _, failed = app.fno_delete(items, "soap")
     out = ET.Element(_q("deleteDeviceResponse"))
     info = _app._status_info(len(items), failed)
