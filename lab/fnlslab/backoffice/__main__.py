@@ -1,5 +1,5 @@
 """python -m fnlslab.backoffice --db PATH [--listen ADDR:PORT]... [--listen-netns NS:ADDR:PORT]...
-[--user USER] [--password-file FILE] [--pid-file FILE] [--log-file FILE]
+[--user USER] [--password-file FILE] [--publisher NAME] [--pid-file FILE] [--log-file FILE]
 
 The password comes from --password-file (first line) or the FNLS_LAB_BO_PASSWORD environment
 variable. One process serves every listening socket; SIGTERM or SIGINT stops it cleanly.
@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 
 from .app import BackOfficeApp
+from .devapi import DEFAULT_PUBLISHER
 from .netns import NetnsError, bound_socket_in_netns
 from .server import BackOfficeHandle, BackOfficeHTTPServer
 
@@ -49,6 +50,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--listen-netns", action="append", type=split_netns, default=[], metavar="NS:ADDR:PORT",
                    help="listen inside network namespace NS (/run/netns/NS) (repeatable)")
     p.add_argument("--user", default="admin", help="user name for the device API and lab control")
+    p.add_argument("--publisher", default=DEFAULT_PUBLISHER,
+                   help="publisherName of the devices in FNO's device API (the lab's producer; default %(default)s)")
     p.add_argument("--password-file", help=f"file whose first line is the password (else ${PASSWORD_ENV})")
     p.add_argument("--pid-file", help="write the process id here; removed on exit")
     p.add_argument("--log-file", help="append the log here instead of stderr")
@@ -87,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     except (NetnsError, OSError) as exc:
         print(f"backoffice: {exc}", file=sys.stderr)
         return 1
-    app = BackOfficeApp(args.db, user=args.user, password=password)
+    app = BackOfficeApp(args.db, user=args.user, password=password, publisher=args.publisher)
     servers: list[BackOfficeHTTPServer] = []
     try:
         for host, port in listen:

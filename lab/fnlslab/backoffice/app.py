@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
+from . import soap
 from .db import Store, iso_now
+from .devapi import (DEFAULT_PUBLISHER, DevApiError, ItemFailure, device_identifier, fno_record,
+                     get_by_device_id, overall_status, parse_create_item, parse_paging, parse_query,
+                     parse_write_list, resolve_identifier)
+from .devapi import count as devapi_count
+from .devapi import search as devapi_search
 from .portal import Portal
 from .rights import (RightsError, device_features, map_rights, parse_entitlement, parse_map_request,
                      parse_rights_id, parse_rights_request)
@@ -29,6 +35,8 @@ MAX_BODY = 64 * 1024
 REALM = "FlexNet Operations (lab)"
 FAULT_MODES = ("none", "down", "slow", "error")
 CAPABILITY_PATH = "/flexnet/deviceservices"
+REST_PREFIX = "/flexnet/operations/manageDevice/"
+SOAP_PATH = "/flexnet/services/v3/ManageDeviceService"
 
 
 class HttpError(Exception):
@@ -172,12 +180,14 @@ Route = tuple[re.Pattern[str], dict[str, Callable[..., Response]], bool]
 class BackOfficeApp:
     """The emulated FlexNet Operations: capability requests, device API, portal, lab control."""
 
-    def __init__(self, db_path: str, user: str = "admin", password: str = "lab-secret"):
+    def __init__(self, db_path: str, user: str = "admin", password: str = "lab-secret",
+                 publisher: str = DEFAULT_PUBLISHER):
         if not password:
             raise ValueError("the back office needs a non-empty password")
         self.store = Store(db_path)
         self.user = user
         self.password = password
+        self.publisher = publisher
         self.faults = Faults()
         self.portal = Portal()
         self.stopping = threading.Event()
@@ -191,6 +201,10 @@ class BackOfficeApp:
              {"GET": self.device_rights_get, "POST": self.device_rights_map}, True),
             (re.compile(r"/flexnet/operations/devices/(?P<device_id>[^/]+)/rights/(?P<rights_id>[^/]+)"),
              {"DELETE": self.device_rights_unmap}, True),
+            (re.compile(r"/flexnet/operations/manageDevice/2\.0/devices"), {"POST": self.rest_search}, True),
+            (re.compile(r"/flexnet/operations/manageDevice/2\.0/devices/create"), {"POST": self.rest_create}, True),
+            (re.compile(r"/flexnet/operations/manageDevice/2\.0/devices/delete"), {"POST": self.rest_delete}, True),
+            (re.compile(re.escape(SOAP_PATH)), {"POST": self.soap_post, "GET": self.soap_wsdl}, False),
             (re.compile(r"/flexnet/operations/entitlements"),
              {"GET": self.entitlements_list, "POST": self.entitlements_create}, True),
             (re.compile(r"/flexnet/operations/entitlements/(?P<rights_id>[^/]+)"),
@@ -253,7 +267,13 @@ class BackOfficeApp:
                 return handler(request, **match.groupdict())
             raise HttpError(404, "NOT_FOUND", f"No such resource: {request.path}")
         except HttpError as exc:
-            if is_portal:
+            if request.path.startswith(REST_PREFIX):
+                resp = json_response(exc.status, {"statusInfo": {"status": "FAILURE", "reason": exc.message},
+                                                  "code": exc.code}, exc.headers)
+            elif request.path == SOAP_PATH and request.method == "POST":
+                resp = soap.fault_response(exc.status, "Client" if exc.status < 500 else "Server", exc.message,
+                                           exc.headers)
+            elif is_portal:
                 resp = Response(exc.status, self.portal.error(exc.status, _reason(exc.status), exc.message),
                                 "text/html; charset=utf-8", dict(exc.headers))
             else:
@@ -263,6 +283,12 @@ class BackOfficeApp:
             return resp
         except Exception:  # noqa: BLE001 - the client gets a clean 500, the log gets the details
             log.exception("internal error on %s %s", request.method, request.path)
+            if request.path == SOAP_PATH and request.method == "POST":
+                return soap.fault_response(500, "Server", "Internal error in the back office.")
+            if request.path.startswith(REST_PREFIX):
+                return json_response(500, {"statusInfo": {"status": "FAILURE",
+                                                          "reason": "Internal error in the back office."},
+                                           "code": "INTERNAL_ERROR"})
             return error_response(500, "INTERNAL_ERROR", "Internal error in the back office.")
 
     # -- capability requests ---------------------------------------------------------------------
@@ -378,20 +404,7 @@ class BackOfficeApp:
         main = backup = None
         try:
             main, backup = check_pair_ids(ids[0], ids[1] if len(ids) == 2 else None)
-            with self.store.transaction() as tx:
-                if backup is None and (where := tx.find_server(main)) is not None:
-                    existing = tx.get_device(where[0])
-                    if len(existing["servers"]) > 1:
-                        raise RegistrationError(
-                            409, "ALREADY_IN_PAIR",
-                            f"Server {main} is already registered in failover pair {where[0]} "
-                            f"({existing['serverIds'][0]} main, {existing['serverIds'][1]} back-up).", where[0])
-                    created, changed, device_id = False, False, where[0]
-                else:
-                    outcome = register(tx, main, backup, registered_by="device-api", now=iso_now(),
-                                       alias=alias, contact=False)
-                    created, changed, device_id = outcome.created, outcome.changed, outcome.device_id
-                device = tx.get_device(device_id)
+            created, changed, device_id, device = self._create_device(main, backup, alias)
         except RegistrationError as exc:
             self._event("device_create", hostid=main or _text(ids[0]),
                         backup_hostid=backup or (_text(ids[1]) if len(ids) == 2 else None), result="error",
@@ -401,6 +414,26 @@ class BackOfficeApp:
                     device_id=device_id, changed=changed)
         return json_response(201 if created else 200, device,
                              {"Location": f"/flexnet/operations/devices/{device_id}"})
+
+    def _create_device(self, main: str, backup: str | None, alias: str | None
+                       ) -> tuple[bool, bool, str, dict[str, Any]]:
+        """Register validated hostids through the device API (every style): ``(created, changed,
+        device id, device)``; raises ``RegistrationError``. A single id that belongs to a pair is refused."""
+        with self.store.transaction() as tx:
+            if backup is None and (where := tx.find_server(main)) is not None:
+                existing = tx.get_device(where[0])
+                if len(existing["servers"]) > 1:
+                    raise RegistrationError(
+                        409, "ALREADY_IN_PAIR",
+                        f"Server {main} is already registered in failover pair {where[0]} "
+                        f"({existing['serverIds'][0]} main, {existing['serverIds'][1]} back-up).", where[0])
+                created, changed, device_id = False, False, where[0]
+            else:
+                outcome = register(tx, main, backup, registered_by="device-api", now=iso_now(),
+                                   alias=alias, contact=False)
+                created, changed, device_id = outcome.created, outcome.changed, outcome.device_id
+            device = tx.get_device(device_id)
+        return created, changed, device_id, device
 
     def device_delete(self, request: Request, device_id: str) -> Response:
         with self.store.transaction() as tx:
@@ -412,6 +445,131 @@ class BackOfficeApp:
                     code=None, device_id=device_id, changed=True)
         log.info("device %s deleted (%s)", device_id, ", ".join(device["serverIds"]))
         return json_response(200, {"deleted": device_id})
+
+    # -- FNO's device API: the JSON REST twin and SOAP (devapi.py holds the shared model) --------------
+
+    def fno_search(self, body: Any) -> dict[str, Any]:
+        """``{"total", "page", "batch", "devices": [fno records]}`` for a searchDevices body (neutral form)."""
+        if not isinstance(body, dict):
+            raise DevApiError("The body must be an object.")
+        unknown = sorted(set(body) - {"queryParams", "pageNumber", "batchSize", "responseConfig"})
+        if unknown:
+            raise DevApiError(f"{unknown[0]} is not supported by the lab back office; a search holds queryParams, "
+                              "pageNumber, batchSize (and responseConfig, which the lab ignores).")
+        query = parse_query(body.get("queryParams"))
+        page, batch = parse_paging(body.get("pageNumber"), body.get("batchSize"))
+        with self.store.transaction() as tx:
+            total, devices = devapi_search(tx, query, page, batch)
+        return {"total": total, "page": page, "batch": batch,
+                "devices": [fno_record(d, self.publisher) for d in devices]}
+
+    def fno_count(self, params: Any) -> int:
+        query = parse_query(params)
+        with self.store.transaction() as tx:
+            return devapi_count(tx, query)
+
+    def fno_get(self, device_id: Any) -> dict[str, Any]:
+        """The fno record of getDevice's ``deviceId``; raises ``ItemFailure`` (unknown) or ``DevApiError``."""
+        with self.store.transaction() as tx:
+            device = get_by_device_id(tx, device_id, self.publisher)
+        return fno_record(device, self.publisher)
+
+    def fno_create(self, items: list[Any], api: str) -> tuple[list[dict[str, Any]], list[tuple[int, ItemFailure]]]:
+        """createDevice: ``([created deviceIdentifier], [(index, failure)])``; each device on its own."""
+        created: list[dict[str, Any]] = []
+        failed: list[tuple[int, ItemFailure]] = []
+        for index, item in enumerate(items):
+            main = backup = None
+            try:
+                wanted = parse_create_item(item, self.publisher)
+                main, backup = wanted.main, wanted.backup
+                _, changed, device_id, device = self._create_device(main, backup, wanted.alias)
+            except ItemFailure as exc:
+                failed.append((index, exc))
+                self._event("device_create", api=api, hostid=main, backup_hostid=backup, result="error",
+                            code=exc.code, device_id=None, changed=False)
+                continue
+            except RegistrationError as exc:
+                failed.append((index, ItemFailure(exc.code, exc.message)))
+                self._event("device_create", api=api, hostid=main, backup_hostid=backup, result="error",
+                            code=exc.code, device_id=exc.device_id, changed=False)
+                continue
+            created.append(device_identifier(device, self.publisher))
+            self._event("device_create", api=api, hostid=main, backup_hostid=backup, result="ok", code=None,
+                        device_id=device_id, changed=changed)
+        return created, failed
+
+    def fno_delete(self, items: list[Any], api: str) -> tuple[list[str], list[tuple[int, ItemFailure]]]:
+        """deleteDevice: ``([deleted device names], [(index, failure)])``; each device on its own."""
+        deleted: list[str] = []
+        failed: list[tuple[int, ItemFailure]] = []
+        for index, item in enumerate(items):
+            try:
+                with self.store.transaction() as tx:
+                    device = resolve_identifier(tx, item, self.publisher)
+                    tx.delete_device(device["deviceId"])
+            except ItemFailure as exc:
+                failed.append((index, exc))
+                self._event("device_delete", api=api, hostid=None, backup_hostid=None, result="error",
+                            code=exc.code, device_id=None, changed=False)
+                continue
+            roles = {s["role"]: s["hostid"] for s in device["servers"]}
+            deleted.append(device["deviceId"])
+            self._event("device_delete", api=api, hostid=roles.get(MAIN), backup_hostid=roles.get(BACKUP),
+                        result="ok", code=None, device_id=device["deviceId"], changed=True)
+            log.info("device %s deleted through the %s device API (%s)", device["deviceId"], api,
+                     ", ".join(device["serverIds"]))
+        return deleted, failed
+
+    def rest_search(self, request: Request) -> Response:
+        body = request.json_body()
+        try:
+            found = self.fno_search(body)
+        except DevApiError as exc:
+            raise HttpError(400, exc.code, exc.reason) from None
+        return json_response(200, {"statusInfo": {"status": "SUCCESS"},
+                                   "responseData": {"device": found["devices"]},
+                                   "totalCount": found["total"], "pageNumber": found["page"],
+                                   "batchSize": found["batch"]})
+
+    def rest_create(self, request: Request) -> Response:
+        body = request.json_body()
+        try:
+            items = parse_write_list(body, "device", "create")
+        except DevApiError as exc:
+            raise HttpError(400, exc.code, exc.reason) from None
+        created, failed = self.fno_create(items, "rest")
+        answer: dict[str, Any] = {"statusInfo": _status_info(len(items), failed)}
+        if failed:
+            answer["failedData"] = {"failedDevice": [
+                {"device": items[i], "reason": f.reason, "code": f.code} for i, f in failed]}
+        answer["responseData"] = {"deviceIdentifier": created}
+        return json_response(200, answer)
+
+    def rest_delete(self, request: Request) -> Response:
+        body = request.json_body()
+        try:
+            items = parse_write_list(body, "deviceIdentifier", "delete")
+        except DevApiError as exc:
+            raise HttpError(400, exc.code, exc.reason) from None
+        deleted, failed = self.fno_delete(items, "rest")
+        answer: dict[str, Any] = {"statusInfo": _status_info(len(items), failed)}
+        if failed:
+            answer["failedData"] = {"failedDevice": [
+                {"deviceIdentifier": items[i], "reason": f.reason, "code": f.code} for i, f in failed]}
+        answer["responseData"] = {"deleted": deleted}
+        return json_response(200, answer)
+
+    def soap_post(self, request: Request) -> Response:
+        self.check_auth(request)  # the WSDL (GET ?wsdl) is public, the operations are not
+        return soap.handle(self, request)
+
+    def soap_wsdl(self, request: Request) -> Response:
+        if "wsdl" not in {k.lower() for k in request.query}:
+            raise HttpError(405, "METHOD_NOT_ALLOWED", "A SOAP endpoint answers POST; GET it with ?wsdl for its "
+                                                       "WSDL.", {"Allow": "GET, POST"})
+        host = request.headers.get("Host") or "localhost"
+        return Response(200, soap.wsdl(f"http://{host}{request.path}"), "text/xml; charset=utf-8")
 
     # -- entitlements and mapped rights --------------------------------------------------------
 
@@ -561,6 +719,17 @@ class BackOfficeApp:
             self.store.record_event(event=event, **fields)
         except Exception:  # noqa: BLE001 - an event that cannot be stored must not fail the request
             log.exception("could not record event %s", event)
+
+
+def _status_info(total: int, failed: list) -> dict[str, Any]:
+    """FNO's ``statusInfo`` of a write of ``total`` devices of which ``failed`` were refused."""
+    status = overall_status(total, len(failed))
+    info: dict[str, Any] = {"status": status}
+    if status == "FAILURE" and total == 1:
+        info["reason"] = failed[0][1].reason
+    elif failed:
+        info["reason"] = f"{len(failed)} of {total} devices failed; see failedData."
+    return info
 
 
 def _text(value: Any) -> str | None:

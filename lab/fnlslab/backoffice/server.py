@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .app import BackOfficeApp, Request, Response
+from .devapi import DEFAULT_PUBLISHER
 
 log = logging.getLogger("fnlslab.backoffice")
 access_log = logging.getLogger("fnlslab.backoffice.access")
@@ -194,9 +195,9 @@ class BackOfficeHandle:
 
 
 def start_in_thread(db_path: str, host: str = "127.0.0.1", port: int = 0, user: str = "admin",
-                    password: str = "lab-secret") -> BackOfficeHandle:
+                    password: str = "lab-secret", publisher: str = DEFAULT_PUBLISHER) -> BackOfficeHandle:
     """Start a back office on ``host:port`` (0 = any free port); ``.stop()`` ends it."""
-    app = BackOfficeApp(str(db_path), user=user, password=password)
+    app = BackOfficeApp(str(db_path), user=user, password=password, publisher=publisher)
     try:
         srv = BackOfficeHTTPServer(app, (host, port))
     except BaseException:
