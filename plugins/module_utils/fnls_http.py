@@ -421,9 +421,15 @@ class BackOfficeClient(object):
     def _rest_failed(self, body, what):
         status = prof_mod.get(body, self.profile['device_api']['fields']['rest_status'])
         if status is not None and str(status).upper() not in ('SUCCESS',):
-            reason = prof_mod.get(body, 'statusInfo.reason') or prof_mod.get(body, 'failedData') or status
+            reason = (prof_mod.get(body, 'statusInfo.reason')
+                      or '; '.join(('%s: %s' % (f['code'], f.get('reason')) if f.get('code') else str(f.get('reason')))
+                                   for f in (prof_mod.get(body, 'failedData.failedDevice') or []) if isinstance(f, dict))
+                      or status)
+            failed = prof_mod.get(body, 'failedData.failedDevice') or []
+            if failed and isinstance(failed[0], dict) and failed[0].get('code'):
+                reason = '; '.join('%s (%s)' % (f.get('reason'), f.get('code')) for f in failed if isinstance(f, dict))
             raise HttpError('The back office at %s refused to %s: %s.'
-                            % (ifc.redact_url(self.base_url), what, _short(json.dumps(reason))),
+                            % (ifc.redact_url(self.base_url), what, _short(reason)),
                             url=self.base_url, status=200, body=body)
 
     def _rest_search(self, query):
@@ -447,14 +453,11 @@ class BackOfficeClient(object):
                 query['alias'] = {'value': alias, 'searchType': 'EQUALS'}
             if hostid is None:
                 return self._rest_search(query)
-            value = hostid.rsplit('/', 1)[0]
-            seen = {}
-            for field in ('deviceId', 'backupDeviceId'):
-                q = dict(query)
-                q[field] = {'value': value, 'searchType': 'EQUALS'}
-                for dev in self._rest_search(q):
-                    seen.setdefault(dev['deviceId'], dev)
-            return list(seen.values())
+            # A deviceId query finds the devices whose main or back-up has that id (searchDevices); the type is
+            # compared here.
+            query['deviceId'] = {'value': hostid.rsplit('/', 1)[0], 'searchType': 'EQUALS'}
+            return [dev for dev in self._rest_search(query)
+                    if any(prof_mod_same(h, hostid) for h in dev['serverIds'])]
         body = self._call('GET', ifc.devices_url(self.base_url, hostid=hostid, alias=alias, api_path=self.api_path))
         return self._list(body)
 
@@ -475,10 +478,10 @@ class BackOfficeClient(object):
 
     def create_device(self, server_ids, alias=None):
         if self.style == 'rest':
-            ident = {'deviceType': 'SERVER', 'serverIds': {'serverId': list(server_ids)}}
+            item = {'deviceIdentifier': {'deviceType': 'SERVER', 'serverIds': {'serverId': list(server_ids)}}}
             if alias is not None:
-                ident['alias'] = alias
-            body = self._call('POST', self.rest_path.rstrip('/') + '/create', {'deviceIdentifier': ident})
+                item['alias'] = alias
+            body = self._call('POST', self.rest_path.rstrip('/') + '/create', {'device': [item]})
             self._rest_failed(body, 'create the device')
             for dev in self.devices(hostid=server_ids[0]):
                 if dev['serverIds'] and prof_mod_same(dev['serverIds'][0], server_ids[0]):
@@ -494,7 +497,7 @@ class BackOfficeClient(object):
     def delete_device(self, device_id):
         if self.style == 'rest':
             body = self._call('POST', self.rest_path.rstrip('/') + '/delete',
-                              {'deviceIdentifier': {'deviceType': 'SERVER', 'deviceName': device_id}})
+                              {'deviceIdentifier': [{'deviceType': 'SERVER', 'uniqueId': device_id}]})
             self._rest_failed(body, 'delete device %s' % device_id)
             return body
         return self._call('DELETE', ifc.device_url(self.base_url, device_id, api_path=self.api_path))

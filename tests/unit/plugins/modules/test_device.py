@@ -125,38 +125,48 @@ def test_validation(kw, text):
 
 
 # -- against the lab's back office, when it is importable --------------------------------------
-@pytest.fixture
-def lab(tmp_path):
-    backoffice = pytest.importorskip('fnlslab.backoffice')
+class _Lab(object):
+    def __init__(self, handle, style):
+        self.handle, self.style, self.url = handle, style, handle.url
+
+
+@pytest.fixture(params=['lab', 'rest'])
+def lab(tmp_path, request):
+    from fnlslab import backoffice
     h = backoffice.start_in_thread(str(tmp_path / 'bo.sqlite'), host='127.0.0.1', port=0, user='admin',
                                    password=PASSWORD)
-    yield h
+    yield _Lab(h, request.param)
     h.stop()
 
 
+def largs(lab, **kw):
+    """Module arguments for the lab back office in the device API style of the test."""
+    return args(lab.url, profile={'device_api': {'style': lab.style}}, **kw)
+
+
 def test_lab_repair_backup_registered_as_main(lab):
-    res = run(device, args(lab.url, server_ids=[Y]))
+    res = run(device, largs(lab, server_ids=[Y]))
     assert res['changed'] is True
     wrong = res['device']['deviceId']
-    res = run(device, args(lab.url, server_ids=[X, Y]))
+    res = run(device, largs(lab, server_ids=[X, Y]))
     assert_plain_failure(res, PASSWORD)
     assert 'ALREADY_REGISTERED_AS_MAIN' in res['msg'] and wrong in res['msg']
-    res = run(device, args(lab.url, state='absent', device_id=wrong, server_ids=[Y]))
+    res = run(device, largs(lab, state='absent', device_id=wrong, server_ids=[Y]))
     assert res['changed'] is True and res['deleted'] == [wrong]
-    res = run(device, args(lab.url, server_ids=[X, Y], alias='pair-a'))
+    res = run(device, largs(lab, server_ids=[X, Y], alias='pair-a'))
     assert res['changed'] is True and res['device']['serverIds'] == [X, Y]
     assert [s['role'] for s in res['device']['servers']] == ['MAIN', 'BACKUP']
-    res = run(device, args(lab.url, server_ids=[X, Y]))
+    res = run(device, largs(lab, server_ids=[X, Y]))
     assert res['changed'] is False
 
 
 def test_lab_delete_pair_by_ids(lab):
-    run(device, args(lab.url, server_ids=[X, Y]))
-    res = run(device, args(lab.url, state='absent', server_ids=[Y]))
+    run(device, largs(lab, server_ids=[X, Y]))
+    res = run(device, largs(lab, state='absent', server_ids=[Y]))
     assert res['changed'] is False and len(res['others']) == 1
-    res = run(device, args(lab.url, state='absent', server_ids=[X, Y]))
+    res = run(device, largs(lab, state='absent', server_ids=[X, Y]))
     assert res['changed'] is True
-    res = run(device, args(lab.url, state='absent', server_ids=[X, Y]))
+    res = run(device, largs(lab, state='absent', server_ids=[X, Y]))
     assert res['changed'] is False
 
 
