@@ -1,7 +1,8 @@
 """fnlslab: bring the lab up and down, and look inside it.
 
     fnlslab rootfs [--cache DIR]
-    fnlslab up --pairs N [--dir DIR] [--producer demo] [--startup-delay 3] [--bo-port 8888] [--replace]
+    fnlslab up --pairs N [--dir DIR] [--dialect a|b] [--producer demo] [--startup-delay 3] [--bo-port 8888]
+               [--replace]
     fnlslab down [--dir DIR] [--purge]
     fnlslab status [--dir DIR] [--json]
     fnlslab inventory [--dir DIR]
@@ -45,8 +46,9 @@ def cmd_up(args):
     t0 = time.monotonic()
     lab = H.Lab.up(args.pairs, dir=_dir(args), producer=args.producer, startup_delay=args.startup_delay,
                    bo_port=args.bo_port, cache=args.cache, rootfs=args.rootfs, replace=args.replace,
-                   timeout=args.timeout, log=_log, name=args.name)
-    print("lab up in %.1f s: %d hosts in %d pairs" % (time.monotonic() - t0, len(lab.hosts), args.pairs))
+                   timeout=args.timeout, log=_log, name=args.name, dialect=args.dialect)
+    print("lab up in %.1f s: %d hosts in %d pairs, dialect %s" % (time.monotonic() - t0, len(lab.hosts), args.pairs,
+                                                                  lab.dialect))
     print("inventory:   %s" % lab.inventory)
     print("back office: %s (user %s, password in %s)" % (lab.bo["url_local"], lab.bo["user"],
                                                          lab.bo["password_file"]))
@@ -73,7 +75,8 @@ def cmd_status(args):
         print(json.dumps(st, indent=2))
         return 0
     bo = st["backoffice"]
-    print("lab %s: %s, %d hosts, producer %s" % (d, st["state"], len(st["hosts"]), lab.producer))
+    print("lab %s: %s, %d hosts, producer %s, dialect %s" % (d, st["state"], len(st["hosts"]), lab.producer,
+                                                             st["dialect"]))
     print("back office: %s pid %s, %s" % (bo["url"], bo["pid"] or "-",
                                           "answers" if bo["answers"] else "not answering"))
     print("%-20s %-14s %-18s %-5s %-7s %-8s %s" % ("HOST", "ADDRESS", "MAC", "PAIR", "ROLE", "RUNNING", "SSH"))
@@ -210,6 +213,8 @@ def build_parser():
     sp = with_dir(sub.add_parser("up", help="start a lab of N main/back-up pairs"))
     sp.add_argument("--pairs", type=int, required=True)
     sp.add_argument("--producer", default="demo")
+    sp.add_argument("--dialect", choices=H.DIALECTS, default="a",
+                    help="what every license server of the lab speaks (docs/DIALECTS.md; default a)")
     sp.add_argument("--startup-delay", type=float, default=3.0, help="emulated server boot time, seconds")
     sp.add_argument("--bo-port", type=int, default=8888)
     sp.add_argument("--cache", default=H.DEFAULT_CACHE)

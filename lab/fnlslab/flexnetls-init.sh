@@ -7,7 +7,8 @@
 # Default-Stop:      0 1 6
 # Short-Description: FlexNet Embedded license server (@PRODUCER@)
 # Description:       FlexNet Embedded local license server for producer @PRODUCER@.
-#                    Local settings: /etc/default/flexnetls-@PRODUCER@
+#                    Local settings: /etc/default/flexnetls-@PRODUCER@ (dialect a)
+#                    or /opt/flexnetls/@PRODUCER@/local-configuration.yaml (dialect b)
 ### END INIT INFO
 
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -16,6 +17,7 @@ NAME=flexnetls-$PRODUCER
 PROGDIR=/opt/flexnetls/$PRODUCER
 DATADIR=/var/opt/flexnetls/$PRODUCER
 SETTINGS=/etc/default/$NAME
+LOCALCONF=$PROGDIR/local-configuration.yaml
 PIDFILE=/run/$NAME.pid
 PYTHON=/usr/bin/python3
 PROGRAM=$PROGDIR/flexnetls.py
@@ -46,7 +48,8 @@ do_start() {
     # shellcheck disable=SC2086
     start-stop-daemon --start --quiet --background --make-pidfile --pidfile "$PIDFILE" \
         $CHUID --exec "$PYTHON" -- "$PROGRAM" --producer "$PRODUCER" \
-        --program-dir "$PROGDIR" --settings "$SETTINGS" --data-dir "$DATADIR"
+        --program-dir "$PROGDIR" --settings "$SETTINGS" --local-configuration "$LOCALCONF" \
+        --data-dir "$DATADIR"
     rc=$?
     if [ $rc -ne 0 ]; then
         echo "$NAME failed to start (start-stop-daemon exit $rc)" >&2

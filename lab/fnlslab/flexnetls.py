@@ -3,14 +3,16 @@
 
 One file, Python standard library only: it is copied onto a lab host as
 /opt/flexnetls/<producer>/flexnetls.py and run there by the host's python3.
-Every interface it offers is described in lab/MODEL.md, sections 1 to 4 and 6:
+Every interface it offers is described in lab/MODEL.md, sections 1 to 4 and 6, and
+it speaks one of two dialects (docs/DIALECTS.md), chosen by lab.json "dialect" or --dialect:
 
-* reads the local settings file (/etc/default/flexnetls-<producer>), the producer
-  settings (producer-settings.xml) and the lab's own tuning (lab.json);
-* derives the host's hostids (ETHERNET, VM_UUID), honours ACTIVE_HOSTID;
+* reads its local settings (dialect a: /etc/default/flexnetls-<producer>, shell KEY=VALUE;
+  dialect b: /opt/flexnetls/<producer>/local-configuration.yaml, flat "key: value"), the
+  producer settings (producer-settings.xml) and the lab's own tuning (lab.json);
+* derives the host's hostids (ETHERNET, VM_UUID), honours the active-hostid pin;
 * starts like a JVM: port closed, then 503 "not ready", then READY;
 * offers the REST API (health, authorize, hostids, config, status) and the client
-  endpoints /fne/bin/capability and /fne/bin/sync;
+  endpoints /fne/bin/capability and /fne/bin/sync, in the forms of its dialect;
 * sends capability requests to the back office (backoffice.url) with back-off;
 * holds the licenses (features and rights ids) of the last capability answer, takes
   new rights with an activation (a capability request carrying a rights id) and picks
@@ -43,6 +45,10 @@ VERSION = "2026.11-lab"
 MAX_BODY = 64 * 1024
 TOKEN_LIFETIME = 3600.0
 DEFAULT_PORT = 7070
+BUILD_DATE = "2026-11-15T09:30:00.000Z"
+DIALECTS = ("a", "b")
+LOGGING_STYLES = ("DAILY_ROLLOVER", "DAILY_ROLLOVER_UTC", "CONTINUOUS", "CONTINUOUS_UTC", "JSON_ROLLOVER")
+DEFAULT_LOGGING_STYLE = "DAILY_ROLLOVER"
 
 LAB_DEFAULTS = {
     "startup_delay": 3.0,
@@ -56,6 +62,8 @@ LAB_DEFAULTS = {
     "sync_interval": 2.0,
     "sys_class_net": "/sys/class/net",
     "machine_id_path": "/etc/machine-id",
+    "product_uuid_path": "/sys/class/dmi/id/product_uuid",
+    "dialect": "a",
     "features": [],
 }
 
@@ -74,6 +82,27 @@ DURATION_KEYS = ("fne.syncTo.interval",)
 INT_KEYS = ("fne.syncTo.pageSize", "fne.syncTo.retries")
 
 HOSTID_ORDER = ("ETHERNET", "VM_UUID")
+LOG_HOSTID_TYPES = {"ETHERNET": "Ethernet"}  # dialect b writes these types mixed case in its log
+
+# The lines whose wording differs between the dialects (docs/DIALECTS.md).
+MESSAGES = {
+    "a": {
+        "start": "FlexNet Embedded License Server starting (boot {id})",
+        "bo_ok": "Back-office communication successful: registered as {role}, device {device}",
+        "bo_fail": "Back-office communication failed: {error}; retrying in {wait} s",
+        "stop": "Server stopping",
+    },
+    "b": {
+        "start": "New license server instance {id} has been constructed",
+        "bo_ok": "Back office synchronization completed (device {device}, role {role})",
+        "bo_fail": "Back office synchronization failed: {error}",
+        "stop": "License server shutting down",
+    },
+}
+# Dialect b's words for the back office's registration roles, the failover roles and peer states.
+B_REGISTERED = {"MAIN": "PRIMARY", "BACKUP": "SECONDARY"}
+B_ROLE = {"main": "PRIMARY", "backup": "SECONDARY", "standalone": "STANDALONE"}
+B_PEER = {"UP": "CONNECTED", "DOWN": "DISCONNECTED", "UNKNOWN": "UNKNOWN"}
 RIGHTS_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 PEER_UP_WINDOW = 15.0  # a main regards its back-up as UP this long after its last sync
 
@@ -139,6 +168,62 @@ def parse_settings_text(text):
     return result
 
 
+_YAML_LINE_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*:(?:[ \t]+(.*))?$")
+
+
+def _yaml_quoted(value):
+    """The text of a YAML scalar that starts with a quote ('…' with '' for ', or "…" with \\ escapes)."""
+    quote = value[0]
+    out = []
+    i = 1
+    while i < len(value):
+        c = value[i]
+        if quote == "'" and c == "'":
+            if value[i + 1:i + 2] == "'":
+                out.append("'")
+                i += 2
+                continue
+            break
+        if quote == '"' and c == "\\" and i + 1 < len(value):
+            nxt = value[i + 1]
+            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+            i += 2
+            continue
+        if quote == '"' and c == '"':
+            break
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def parse_local_configuration(text):
+    """The top-level ``key: value`` lines of local-configuration.yaml -> {key: text}.
+
+    Enough YAML for the file's flat settings, without a YAML library: '#' comments (whole lines,
+    or after a blank following a plain value), values plain or quoted '…' / "…", '~' or 'null' for
+    an empty value. Indented lines (the children of a section such as https-in:) and list items
+    are skipped; a section's own line gives its key an empty value.
+    """
+    result = {}
+    for raw in text.splitlines():
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        if raw[:1] in (" ", "\t", "-") or raw.rstrip() in ("---", "..."):
+            continue
+        m = _YAML_LINE_RE.match(raw.rstrip())
+        if not m:
+            continue
+        key, value = m.group(1), (m.group(2) or "").strip()
+        if value[:1] in ("'", '"'):
+            value = _yaml_quoted(value)
+        else:
+            value = re.split(r"\s+#", value, maxsplit=1)[0].strip()
+            if value in ("~", "null", "Null", "NULL"):
+                value = ""
+        result[key] = value
+    return result
+
+
 def parse_producer_settings(path):
     """<producer-settings><property name="…">value</property>…</producer-settings> -> dict."""
     tree = ET.parse(path)
@@ -163,6 +248,19 @@ def normalise_hostid(text):
     if htype in HOSTID_ORDER:
         value = value.upper()
     return "%s/%s" % (value, htype)
+
+
+def log_hostid(hostid):
+    """A hostid as dialect b writes it in its log: the type mixed case ('0A1B2C3D4E5F/Ethernet')."""
+    if not hostid or "/" not in hostid:
+        return hostid
+    value, htype = hostid.rsplit("/", 1)
+    return "%s/%s" % (value, LOG_HOSTID_TYPES.get(htype, htype))
+
+
+def epoch_ms(ts):
+    """Epoch seconds -> whole epoch milliseconds; None stays None."""
+    return None if ts is None else int(round(ts * 1000))
 
 
 def format_vm_uuid(machine_id):
@@ -246,14 +344,53 @@ def expiry_rank(feat):
     return "9999-12-31" if feat["expires"] == "permanent" else feat["expires"]
 
 
+def typed_value_error(key, value):
+    """Dialect b's config values are JSON-typed: the error text for a value of the wrong type, or None."""
+    shown = ' "%s"' % value if isinstance(value, str) else " %s" % json.dumps(value)
+    if key in BOOL_KEYS:
+        if not isinstance(value, bool):
+            return ("the value of %s must be a JSON boolean (true or false), not the %s%s"
+                    % (key, "string" if isinstance(value, str) else type_word(value), shown))
+    elif key in INT_KEYS:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return ("the value of %s must be a JSON whole number (e.g. 1000), not the %s%s"
+                    % (key, "string" if isinstance(value, str) else type_word(value), shown))
+    elif key in DURATION_KEYS:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            return ("the value of %s must be a duration string such as \"2s\" or a number of seconds, not the %s%s"
+                    % (key, type_word(value), shown))
+    elif value is not None and not isinstance(value, str):
+        return "the value of %s must be a string, not the %s%s" % (key, type_word(value), shown)
+    return None
+
+
+def type_word(value):
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "value"
+
+
 # --------------------------------------------------------------------------- the server
 
 class LicenseServer:
-    def __init__(self, producer, program_dir, settings_path, data_dir):
+    def __init__(self, producer, program_dir, settings_path, data_dir, local_config_path=None, dialect=None):
         self.producer = producer
         self.program_dir = program_dir
-        self.settings_path = settings_path
+        self.settings_path = settings_path  # dialect a's settings file
+        self.local_config_path = local_config_path or os.path.join(program_dir, "local-configuration.yaml")
         self.data_dir = data_dir
+        self.dialect_arg = dialect  # --dialect; wins over lab.json
+        self.dialect = dialect or "a"
+        self.log_style = None  # known once the settings are read; until then log lines wait
+        self._pending_log = []
         self.log_path = os.path.join(data_dir, "logs", "flexnetls.log")
         self.events_path = os.path.join(data_dir, "events.jsonl")
         self.state_path = os.path.join(data_dir, "state.json")
@@ -284,14 +421,48 @@ class LicenseServer:
 
     # ------------------------------------------------------------------ output
     def log(self, level, thread, text):
-        line = "%s %-5s [%s] %s\n" % (iso(time.time()), level, thread, text)
+        record = (time.time(), level, thread, text)
         with self.log_lock:
-            try:
-                with open(self.log_path, "a", encoding="utf-8") as fh:
-                    fh.write(line)
-                    fh.flush()
-            except OSError:
-                sys.stderr.write(line)
+            if self.log_style is None:
+                self._pending_log.append(record)
+            else:
+                self._write_log([record])
+
+    def set_log_style(self, style):
+        """Fix the log format (loggingStyle) and write the lines that waited for it."""
+        with self.log_lock:
+            self.log_style = style
+            pending, self._pending_log = self._pending_log, []
+            self._write_log(pending)
+
+    def format_log(self, ts, level, thread, text):
+        if self.log_style == "JSON_ROLLOVER":
+            return json.dumps({"timestamp": iso(ts), "level": level, "thread": thread,
+                               "logger": "flexnetls." + thread, "message": text}) + "\n"
+        return "%s %-5s [%s] %s\n" % (iso(ts), level, thread, text)
+
+    def _write_log(self, records):
+        if not records:
+            return
+        data = "".join(self.format_log(*r) for r in records)
+        try:
+            with open(self.log_path, "a", encoding="utf-8") as fh:
+                fh.write(data)
+                fh.flush()
+        except OSError:
+            sys.stderr.write(data)
+
+    def msg(self, name, **kwargs):
+        """A line whose wording is the dialect's (MESSAGES)."""
+        return MESSAGES[self.dialect][name].format(**kwargs)
+
+    def lh(self, hostid):
+        """A hostid as this dialect writes it in the log."""
+        return log_hostid(hostid) if self.dialect == "b" else hostid
+
+    def setting(self, name, value):
+        """A setting as written in this dialect's settings file, for messages: PORT=1 / port: 1."""
+        return ("%s: %s" if self.dialect == "b" else "%s=%s") % (name, value)
 
     def event(self, name, result="ok", detail=""):
         record = {"ts": round(time.time(), 3), "host": self.host, "hostid": self.hostid,
@@ -309,9 +480,6 @@ class LicenseServer:
     # ------------------------------------------------------------------ configuration
     def load(self):
         os.makedirs(os.path.join(self.data_dir, "logs"), exist_ok=True)
-        self.log("INFO", "main", "FlexNet Embedded License Server starting (boot %s)" % self.boot_id)
-        self.log("INFO", "main", "Version %s, producer %s, program dir %s, data dir %s"
-                 % (VERSION, self.producer, self.program_dir, self.data_dir))
 
         # lab.json
         self.lab = dict(LAB_DEFAULTS)
@@ -327,6 +495,13 @@ class LicenseServer:
             for key, value in data.items():
                 if value is not None or key == "net_interface":
                     self.lab[key] = value
+        dialect = str(self.dialect_arg or self.lab.get("dialect") or "a").strip().lower()
+        if dialect not in DIALECTS:
+            raise StartupError("unknown dialect %r (lab.json \"dialect\" or --dialect: a or b)" % dialect)
+        self.dialect = dialect
+        self.log("INFO", "main", self.msg("start", id=self.boot_id))
+        self.log("INFO", "main", "Version %s, producer %s, program dir %s, data dir %s"
+                 % (VERSION, self.producer, self.program_dir, self.data_dir))
         for key in ("startup_delay", "boot_fraction", "retry_initial", "retry_max", "poll_interval",
                     "sync_interval"):
             try:
@@ -334,22 +509,22 @@ class LicenseServer:
             except (TypeError, ValueError):
                 raise StartupError("lab.json: %s must be a number" % key)
 
-        # local settings
-        self.settings = {}
-        try:
-            with open(self.settings_path, encoding="utf-8") as fh:
-                self.settings = parse_settings_text(fh.read())
-        except FileNotFoundError:
-            self.log("WARN", "main", "Settings file %s not found; using defaults" % self.settings_path)
-        except OSError as exc:
-            raise StartupError("cannot read settings file %s: %s" % (self.settings_path, exc))
-        port_text = self.settings.get("PORT", "") or str(DEFAULT_PORT)
+        # local settings: port, active hostid, back-up hostid (and in b the log format)
+        if self.dialect == "b":
+            self.load_local_configuration()
+            names = ("port", "active-hostid", "backup-server-hostid")
+        else:
+            self.load_shell_settings()
+            names = ("PORT", "ACTIVE_HOSTID", "BACKUP_SERVER_HOSTID")
+        port_name, active_name, backup_name = names
+        port_text = self.settings.get(port_name, "") or str(DEFAULT_PORT)
+        path = self.local_config_path if self.dialect == "b" else self.settings_path
         try:
             self.port = int(port_text)
             if not 0 < self.port < 65536:
                 raise ValueError
         except ValueError:
-            raise StartupError("PORT=%s in %s is not a port number" % (port_text, self.settings_path))
+            raise StartupError("%s in %s is not a port number" % (self.setting(port_name, port_text), path))
 
         # producer settings
         self.producer_settings = {}
@@ -375,25 +550,29 @@ class LicenseServer:
         # hostids
         self.hostids = self.discover_hostids()
         if not self.hostids:
-            raise StartupError("no hostid found on this host (no network interface, no machine-id)")
-        active = self.settings.get("ACTIVE_HOSTID", "").strip()
+            raise StartupError("no hostid found on this host (no network interface, no %s)"
+                               % ("product uuid" if self.dialect == "b" else "machine-id"))
+        active = self.settings.get(active_name, "").strip()
         if active:
             wanted = normalise_hostid(active)
             own = ["%s/%s" % (v, t) for t, v in self.hostids]
             if wanted not in own:
-                raise StartupError("ACTIVE_HOSTID=%s is not a hostid of this host (hostids: %s)"
-                                   % (active, ", ".join(own)))
+                raise StartupError("%s is not a hostid of this host (hostids: %s)"
+                                   % (self.setting(active_name, active), ", ".join(own)))
             self.selected_type = wanted.rsplit("/", 1)[1]
         else:
             types = [t for t, _ in self.hostids]
             self.selected_type = "ETHERNET" if "ETHERNET" in types else types[0]
         self.hostid = "%s/%s" % (dict(self.hostids)[self.selected_type], self.selected_type)
-        self.backup_hostid = normalise_hostid(self.settings.get("BACKUP_SERVER_HOSTID", ""))
+        if not active and self.dialect == "b":
+            self.log("WARN", "main", 'No active hostID specified, choosing "%s"' % self.lh(self.hostid))
+        self.backup_hostid = normalise_hostid(self.settings.get(backup_name, ""))
         if self.backup_hostid and "/" not in self.backup_hostid:
-            self.log("WARN", "main", "BACKUP_SERVER_HOSTID=%s is not of the form <value>/<TYPE>"
-                     % self.backup_hostid)
+            self.log("WARN", "main", "%s is not of the form <value>/<TYPE>"
+                     % self.setting(backup_name, self.backup_hostid))
         self.log("INFO", "main", "Hostid %s%s" % (
-            self.hostid, ", back-up server hostid %s" % self.backup_hostid if self.backup_hostid else ""))
+            self.lh(self.hostid),
+            ", back-up server hostid %s" % self.lh(self.backup_hostid) if self.backup_hostid else ""))
 
         # persisted state
         # features/rights: the licenses of the last capability answer from the back office;
@@ -417,6 +596,40 @@ class LicenseServer:
             self.state[key] = clean_rights(self.state.get(key))
         self.failover["last_sync"] = self.state.get("last_sync")
 
+    def load_shell_settings(self):
+        """Dialect a: /etc/default/flexnetls-<producer>, shell KEY=VALUE; the log is plain lines."""
+        self.settings = {}
+        try:
+            with open(self.settings_path, encoding="utf-8") as fh:
+                self.settings = parse_settings_text(fh.read())
+        except FileNotFoundError:
+            self.log("WARN", "main", "Settings file %s not found; using defaults" % self.settings_path)
+        except OSError as exc:
+            raise StartupError("cannot read settings file %s: %s" % (self.settings_path, exc))
+        self.set_log_style(DEFAULT_LOGGING_STYLE)
+
+    def load_local_configuration(self):
+        """Dialect b: local-configuration.yaml (flat keys); loggingStyle picks the log format.
+
+        The shell settings file of dialect a is not read at all, so a BACKUP_SERVER_HOSTID there
+        has no effect."""
+        self.settings = {}
+        path = self.local_config_path
+        try:
+            with open(path, encoding="utf-8") as fh:
+                self.settings = parse_local_configuration(fh.read())
+        except FileNotFoundError:
+            self.log("WARN", "main", "Local configuration %s not found; using defaults" % path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StartupError("cannot read local configuration %s: %s" % (path, exc))
+        style = self.settings.get("loggingStyle", "").strip() or DEFAULT_LOGGING_STYLE
+        if style.upper() in LOGGING_STYLES:
+            self.set_log_style(style.upper())
+        else:
+            self.set_log_style(DEFAULT_LOGGING_STYLE)
+            self.log("WARN", "main", "Unknown loggingStyle %s in %s; using %s (one of %s)"
+                     % (style, path, DEFAULT_LOGGING_STYLE, ", ".join(LOGGING_STYLES)))
+
     def discover_hostids(self):
         found = {}
         net = self.lab.get("sys_class_net") or "/sys/class/net"
@@ -435,12 +648,17 @@ class LicenseServer:
                     break
         if mac:
             found["ETHERNET"] = mac
+        # VM_UUID: a from the machine-id, b from the SMBIOS product UUID (docs/DIALECTS.md)
+        if self.dialect == "b":
+            vm_path = self.lab.get("product_uuid_path") or LAB_DEFAULTS["product_uuid_path"]
+        else:
+            vm_path = self.lab.get("machine_id_path") or LAB_DEFAULTS["machine_id_path"]
         try:
-            with open(self.lab.get("machine_id_path") or "/etc/machine-id", encoding="ascii") as fh:
-                vm = format_vm_uuid(fh.read())
+            with open(vm_path, encoding="ascii") as fh:
+                vm = format_vm_uuid(fh.read().strip().replace("-", ""))
             if vm:
                 found["VM_UUID"] = vm
-        except OSError:
+        except (OSError, UnicodeDecodeError):
             pass
         overrides = self.lab.get("hostid_overrides") or {}
         if isinstance(overrides, dict):
@@ -469,6 +687,20 @@ class LicenseServer:
             cfg.update(self.state["config"])
         return cfg
 
+    def config_answer(self):
+        """The config as the API answers it: a strings only; b JSON booleans and numbers."""
+        cfg = self.config()
+        if self.dialect != "b":
+            return cfg
+        for key in BOOL_KEYS:
+            cfg[key] = cfg[key] == "true"
+        for key in INT_KEYS:
+            try:
+                cfg[key] = int(cfg[key])
+            except ValueError:
+                pass
+        return cfg
+
     def sync_enabled(self):
         return self.config()["fne.syncTo.enabled"] == "true"
 
@@ -488,6 +720,10 @@ class LicenseServer:
         for key, value in changes.items():
             if key not in CONFIG_KEYS:
                 return "unknown configuration key: %s" % key
+            if self.dialect == "b":
+                error = typed_value_error(key, value)
+                if error:
+                    return error
             if isinstance(value, bool):
                 text = "true" if value else "false"
             elif value is None:
@@ -593,7 +829,8 @@ class LicenseServer:
             return "main"
         return "standalone"
 
-    def status(self):
+    def status_facts(self):
+        """What both dialects' status answers tell, times as epoch seconds, in the lab's own words."""
         cfg = self.config()
         sync = cfg["fne.syncTo.enabled"] == "true"
         with self.lock:
@@ -602,7 +839,7 @@ class LicenseServer:
             served = self.served_backup_at
         role = self.role()
         if role == "backup":
-            peer = {"hostid": fo["peer_hostid"], "state": fo["peer_state"], "last_sync": iso(fo["last_sync"]),
+            peer = {"hostid": fo["peer_hostid"], "state": fo["peer_state"], "last_sync": fo["last_sync"],
                     "last_error": fo["last_error"]}
         else:
             if served is None:
@@ -612,9 +849,18 @@ class LicenseServer:
             else:
                 state = "DOWN"
             peer = {"hostid": self.backup_hostid or fo["peer_hostid"], "state": state,
-                    "last_sync": iso(served), "last_error": fo["last_error"]}
+                    "last_sync": served, "last_error": fo["last_error"]}
+        return {"state": self.phase if self.phase != "CLOSED" else "STARTING", "cfg": cfg, "sync": sync,
+                "bo": bo, "role": role, "peer": peer,
+                "active": bool(fo["active"]) if role == "backup" else False,
+                "since": fo["since"] if role == "backup" else None}
+
+    def status(self):
+        """Dialect a: GET /api/1.0/instances/~/status."""
+        f = self.status_facts()
+        cfg, bo, peer = f["cfg"], f["bo"], f["peer"]
         return {
-            "state": self.phase if self.phase != "CLOSED" else "STARTING",
+            "state": f["state"],
             "version": VERSION,
             "boot_id": self.boot_id,
             "started_at": iso(self.started_at),
@@ -623,7 +869,7 @@ class LicenseServer:
             "backup_hostid": self.backup_hostid,
             "backoffice": {
                 "url": cfg["backoffice.url"],
-                "enabled": not sync,
+                "enabled": not f["sync"],
                 "attempts": bo["attempts"],
                 "last_attempt": iso(bo["last_attempt"]),
                 "last_success": iso(bo["last_success"]),
@@ -633,16 +879,73 @@ class LicenseServer:
                 "device_id": bo["device_id"],
             },
             "failover": {
-                "role": role,
-                "sync_enabled": sync,
+                "role": f["role"],
+                "sync_enabled": f["sync"],
                 "main_uri": cfg["fne.syncTo.mainUri"],
-                "peer": peer,
-                "failover_active": bool(fo["active"]) if role == "backup" else False,
-                "failover_since": iso(fo["since"]) if role == "backup" else None,
+                "peer": {"hostid": peer["hostid"], "state": peer["state"], "last_sync": iso(peer["last_sync"]),
+                         "last_error": peer["last_error"]},
+                "failover_active": f["active"],
+                "failover_since": iso(f["since"]),
             },
             "features": self.features(),
             "rights": self.rights(),
         }
+
+    def server_status(self):
+        """Dialect b: GET /api/1.0/instances/~/server-status (camelCase, epoch milliseconds)."""
+        f = self.status_facts()
+        cfg, bo, peer = f["cfg"], f["bo"], f["peer"]
+        return {
+            "server": {
+                "state": f["state"],
+                "version": VERSION,
+                "instanceId": self.boot_id,
+                "startTime": epoch_ms(self.started_at),
+                "readyTime": epoch_ms(self.ready_at),
+                "hostId": self.hostid,
+                "backupHostId": self.backup_hostid,
+            },
+            "backOffice": {
+                "url": cfg["backoffice.url"],
+                "active": not f["sync"],
+                "attempts": bo["attempts"],
+                "lastAttemptTime": epoch_ms(bo["last_attempt"]),
+                "lastSuccessTime": epoch_ms(bo["last_success"]),
+                "lastErrorMessage": bo["last_error"],
+                "lastErrorTime": epoch_ms(bo["last_error_at"]),
+                "registeredAs": B_REGISTERED.get(bo["registered_role"], bo["registered_role"]),
+                "deviceName": bo["device_id"],
+            },
+            "failover": {
+                "serverRole": B_ROLE[f["role"]],
+                "syncEnabled": f["sync"],
+                "mainUri": cfg["fne.syncTo.mainUri"],
+                "peer": {"hostId": peer["hostid"], "status": B_PEER[peer["state"]],
+                         "lastSyncTime": epoch_ms(peer["last_sync"]), "lastError": peer["last_error"]},
+                "takenOver": f["active"],
+                "takenOverSince": epoch_ms(f["since"]),
+            },
+            "features": self.features(),
+            "rights": self.rights(),
+        }
+
+    def health(self):
+        """Both dialects: (HTTP status, body) of the health call."""
+        ready = self.phase == "READY"
+        body = {"LLS": {"version": VERSION, "buildDate": BUILD_DATE, "serverInstanceID": self.boot_id,
+                        "database": {"connectionCheck": "success"}, "status": "UP" if ready else "STARTING"}}
+        if not ready:
+            body["error"] = "Server instance %s is not ready" % self.boot_id
+        return (200 if ready else 503), body
+
+    def hostids_answer(self):
+        """GET /api/1.0/hostids: a {"hostids": [{type, value, selected}]}; b {"selected", "hostids"}."""
+        if self.dialect == "b":
+            value = dict(self.hostids)[self.selected_type]
+            return {"selected": {"hostidType": self.selected_type, "hostidValue": value},
+                    "hostids": [{"hostidType": t, "hostidValue": v} for t, v in self.hostids]}
+        return {"hostids": [{"type": t, "value": v, "selected": t == self.selected_type}
+                            for t, v in self.hostids]}
 
     # ------------------------------------------------------------------ client endpoints
     def capability(self, body):
@@ -724,13 +1027,17 @@ class LicenseServer:
             if self.backup_hostid:
                 why = "the registered back-up is %s" % self.backup_hostid
             else:
-                why = "no BACKUP_SERVER_HOSTID is set on this server"
+                why = "no %s is set on this server" % ("backup-server-hostid" if self.dialect == "b"
+                                                       else "BACKUP_SERVER_HOSTID")
             error = "%s is not the registered back-up server of %s (%s)" % (caller, self.hostid, why)
             with self.lock:
                 self.failover["last_error"] = "refused sync from %s: not the registered back-up" % caller
                 last = self.refusals.get(caller)
                 self.refusals[caller] = now
-            self.log("WARN", "sync", "Sync request refused: " + error)
+            self.log("WARN", "sync", "Sync request refused: %s is not the registered back-up server of %s (%s)"
+                     % (self.lh(caller), self.lh(self.hostid),
+                        "the registered back-up is %s" % self.lh(self.backup_hostid) if self.backup_hostid
+                        else why))
             if last is None or now - last > 60.0:
                 self.event("sync", "error", "refused sync from %s: not the registered back-up" % caller)
             return 403, {"error": error}
@@ -740,7 +1047,7 @@ class LicenseServer:
             self.failover["peer_hostid"] = caller
             self.failover["last_error"] = None
         if first:
-            self.log("INFO", "sync", "Back-up server %s is synchronising" % caller)
+            self.log("INFO", "sync", "Back-up server %s is synchronising" % self.lh(caller))
             self.event("sync", "ok", "back-up %s synchronising" % caller)
         return 200, {"main_hostid": self.hostid, "features": self.features(), "rights": self.rights(),
                      "synced_at": iso(now)}
@@ -775,8 +1082,7 @@ class LicenseServer:
                 delay = None
                 wait = self.lab["poll_interval"]
             if not ok:
-                self.log("ERROR", "backoffice", "Back-office communication failed: %s; retrying in %s s"
-                         % (error, fmt_seconds(wait)))
+                self.log("ERROR", "backoffice", self.msg("bo_fail", error=error, wait=fmt_seconds(wait)))
             self.bo_wake.clear()
             if self.bo_wake.wait(wait):
                 self.bo_wake.clear()
@@ -807,7 +1113,7 @@ class LicenseServer:
             self.bo["attempts"] += 1
             self.bo["last_attempt"] = now
         self.log("INFO", "backoffice", "Sending capability request to %s (hostid %s, backup hostid %s)"
-                 % (url, self.hostid, self.backup_hostid or "none"))
+                 % (url, self.lh(self.hostid), self.lh(self.backup_hostid) or "none"))
         if rights:
             self.log("INFO", "backoffice", "The capability request carries rights %s"
                      % ", ".join("%s x%d" % (r["id"], r["count"]) for r in rights))
@@ -874,7 +1180,8 @@ class LicenseServer:
             self.bo["registered_role"] = role
             self.bo["device_id"] = device
         text = "registered as %s, device %s" % (role, device)
-        self.log("INFO", "backoffice", "Back-office communication successful: " + text)
+        self.log("INFO", "backoffice", self.msg("bo_ok", device=device,
+                                                role=B_REGISTERED.get(role, role) if self.dialect == "b" else role))
         self.event("bo_contact", "ok", text + (" (changed)" if answer.get("changed") else ""))
         # Licenses: an answer that carries them replaces what the server held from the back office
         # (an answer without them, from an older back office, leaves the licenses as they are).
@@ -1011,12 +1318,13 @@ class LicenseServer:
                 self.log("WARN", "sync", "Cannot save state: %s" % exc)
             if prev_state != "UP":
                 self.log("INFO", "sync", "Synchronised with main server %s (%d features)"
-                         % (answer.get("main_hostid"), len(feats)))
+                         % (self.lh(answer.get("main_hostid")), len(feats)))
                 self.event("sync", "ok", "synchronised with main %s" % answer.get("main_hostid"))
             if licenses_changed:
                 text = "licenses from main %s: %s; rights %s" % (answer.get("main_hostid"),
                                                                  describe_features(feats), describe_rights(rights))
-                self.log("INFO", "sync", "Licenses updated: " + text)
+                self.log("INFO", "sync", "Licenses updated: licenses from main %s: %s; rights %s"
+                         % (self.lh(answer.get("main_hostid")), describe_features(feats), describe_rights(rights)))
                 self.event("licenses", "ok", text)
             if was_active:
                 self.log("INFO", "sync", "Main server is back; failover ended, back-up is passive")
@@ -1091,6 +1399,8 @@ class LicenseServer:
             self.load()
         except StartupError as exc:
             self.log("ERROR", "main", "Startup failed: %s" % exc)
+            if self.log_style is None:  # failed before the settings said how to log
+                self.set_log_style(DEFAULT_LOGGING_STYLE)
             self.event("start", "error", str(exc))
             return 1
         with open(self.pid_path, "w", encoding="ascii") as fh:
@@ -1126,7 +1436,9 @@ class LicenseServer:
         return self.shutdown()
 
     def shutdown(self):
-        self.log("INFO", "main", "Server stopping")
+        if self.log_style is None:
+            self.set_log_style(DEFAULT_LOGGING_STYLE)
+        self.log("INFO", "main", self.msg("stop"))
         self.phase = "STOPPING"
         if self.httpd is not None:
             try:
@@ -1163,18 +1475,26 @@ class HttpError(Exception):
         self.message = message
 
 
-ROUTES = {
-    "/api/1.0/instances/~/health": ("GET",),
+HEALTH_PATHS = ("/api/1.0/instances/~/health", "/api/1.0/health")
+STATUS_PATH_A = "/api/1.0/instances/~/status"
+STATUS_PATH_B = "/api/1.0/instances/~/server-status"
+
+ROUTES_COMMON = {
     "/api/1.0/instances/~/authorize": ("POST",),
     "/api/1.0/hostids": ("GET",),
     "/api/1.0/instances/~/config": ("GET", "POST"),
-    "/api/1.0/instances/~/status": ("GET",),
     "/api/1.0/instances/~/licenses": ("GET",),
     "/api/1.0/instances/~/activate": ("POST",),
     "/api/1.0/instances/~/sync-backoffice": ("POST",),
     "/fne/bin/capability": ("POST",),
     "/fne/bin/sync": ("POST",),
 }
+ROUTES_BY_DIALECT = {
+    "a": dict(ROUTES_COMMON, **{"/api/1.0/instances/~/health": ("GET",), STATUS_PATH_A: ("GET",)}),
+    "b": dict(ROUTES_COMMON, **{"/api/1.0/health": ("GET",), "/api/1.0/instances/~/health": ("GET",),
+                                STATUS_PATH_B: ("GET",)}),
+}
+ROUTES = ROUTES_BY_DIALECT["a"]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -1259,17 +1579,15 @@ class Handler(BaseHTTPRequestHandler):
             path = urllib.parse.unquote(self.path.split("?", 1)[0])
             if len(path) > 1:
                 path = path.rstrip("/")
-            methods = ROUTES.get(path)
+            methods = ROUTES_BY_DIALECT[app.dialect].get(path)
             if methods is None:
                 raise HttpError(404, "no such resource: %s" % path)
             if method not in methods:
                 self.send_json(405, {"error": "method %s not allowed" % method},
                                {"Allow": ", ".join(methods)})
                 return
-            if path.endswith("/health"):
-                body = {"status": "UP" if app.phase == "READY" else "STARTING", "version": VERSION,
-                        "database": {"status": "OK"}}
-                self.send_json(200 if app.phase == "READY" else 503, body)
+            if path in HEALTH_PATHS:
+                self.send_json(*app.health())
                 return
             if app.phase != "READY":
                 raise HttpError(503, "not ready")
@@ -1298,8 +1616,7 @@ class Handler(BaseHTTPRequestHandler):
             token, expires = app.new_token()
             self.send_json(200, {"token": token, "expires": iso(expires)})
         elif path == "/api/1.0/hostids":
-            self.send_json(200, [{"type": t, "value": v, "selected": t == app.selected_type}
-                                 for t, v in app.hostids])
+            self.send_json(200, app.hostids_answer())
         elif path.endswith("/config"):
             self.require_token(app)
             if method == "POST":
@@ -1307,10 +1624,13 @@ class Handler(BaseHTTPRequestHandler):
                 error = app.set_config(body)
                 if error:
                     raise HttpError(400, error)
-            self.send_json(200, app.config())
-        elif path.endswith("/status"):
+            self.send_json(200, app.config_answer())
+        elif path == STATUS_PATH_A:
             self.require_token(app)
             self.send_json(200, app.status())
+        elif path == STATUS_PATH_B:
+            self.require_token(app)
+            self.send_json(200, app.server_status())
         elif path.endswith("/licenses"):
             self.require_token(app)
             self.send_json(200, {"features": app.features(), "rights": app.rights()})
@@ -1342,15 +1662,22 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="FlexNet Embedded license server (lab emulation)")
     parser.add_argument("--producer", default="demo")
     parser.add_argument("--program-dir")
-    parser.add_argument("--settings")
+    parser.add_argument("--settings", help="dialect a's settings file (default /etc/default/flexnetls-<producer>)")
+    parser.add_argument("--local-configuration",
+                        help="dialect b's settings file (default <program dir>/local-configuration.yaml)")
     parser.add_argument("--data-dir")
+    parser.add_argument("--dialect", choices=DIALECTS,
+                        help="the dialect to speak (default: lab.json \"dialect\", else a)")
     args = parser.parse_args(argv)
     producer = args.producer
+    program_dir = args.program_dir or "/opt/flexnetls/%s" % producer
     server = LicenseServer(
         producer,
-        args.program_dir or "/opt/flexnetls/%s" % producer,
+        program_dir,
         args.settings or "/etc/default/flexnetls-%s" % producer,
         args.data_dir or "/var/opt/flexnetls/%s" % producer,
+        local_config_path=args.local_configuration or os.path.join(program_dir, "local-configuration.yaml"),
+        dialect=args.dialect,
     )
 
     def on_signal(signum, frame):

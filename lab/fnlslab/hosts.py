@@ -8,7 +8,7 @@ real SSH through ``ProxyCommand="ip netns exec <host> nc %h %p"``. Addresses of 
 
 Python API::
 
-    lab = Lab.up(pairs=2, dir="/run/fnls-lab")     # or Lab.load("/run/fnls-lab")
+    lab = Lab.up(pairs=2, dir="/run/fnls-lab", dialect="a")   # or Lab.load("/run/fnls-lab")
     lab.hosts                                      # [Host, ...]
     lab.run("fnls-p01-main", ["service", "flexnetls-demo", "start"])
     lab.host_root("fnls-p01-main")                 # upper dir: files the host wrote
@@ -55,6 +55,9 @@ SERVER_PORT = 7070
 MAX_PAIRS = 250
 ADMIN_USER = "admin"
 BO_USER = "admin"
+
+DIALECTS = ("a", "b")      # docs/DIALECTS.md: what the lab's license servers speak
+PRODUCT_UUID_PATH = "/etc/fnlslab/product_uuid"   # in a host: its SMBIOS product UUID (dialect b's VM_UUID)
 
 HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 INIT_PATH = "usr/sbin/fnlslab-init"   # /sbin is a symlink to usr/sbin in the base rootfs
@@ -272,6 +275,7 @@ class Host:
     pid: int = 0              # the unshare process (root pid namespace)
     init_pid: int = 0         # the host's PID 1, seen from the root pid namespace
     server_url: str = ""
+    product_uuid: str = ""    # its SMBIOS product UUID, lower case 8-4-4-4-12, in PRODUCT_UUID_PATH
 
     @property
     def upper(self) -> Path:
@@ -318,6 +322,12 @@ def host_name(pair_index, role):
 
 def _derive(seed, *parts, n=32):
     return hashlib.sha256(("%s|%s" % (seed, "|".join(parts))).encode()).hexdigest()[:n]
+
+
+def _product_uuid(seed, name):
+    """A host's SMBIOS product UUID as /sys/class/dmi/id/product_uuid shows it: lower case 8-4-4-4-12."""
+    raw = _derive(seed, "product-uuid", name)
+    return "%s-%s-%s-%s-%s" % (raw[:8], raw[8:12], raw[12:16], raw[16:20], raw[20:32])
 
 
 def _mac(seed, name):
@@ -408,6 +418,11 @@ class Lab:
         return self.data.get("producer", "demo")
 
     @property
+    def dialect(self):
+        """What the lab's license servers speak: "a" or "b" (docs/DIALECTS.md)."""
+        return self.data.get("dialect", "a")
+
+    @property
     def bo(self):
         return self.data.get("backoffice", {})
 
@@ -466,7 +481,7 @@ class Lab:
                           "role": h.role, "running": _pid_alive(h.pid) and h.netns in names,
                           "ssh": self._ssh_open(h) if h.netns in names else False})
         bo_pid = self.bo.get("pid", 0)
-        return {"dir": str(self.dir), "state": self.data.get("state"),
+        return {"dir": str(self.dir), "state": self.data.get("state"), "dialect": self.dialect,
                 "hosts": hosts,
                 "backoffice": {"pid": bo_pid, "running": _pid_alive(bo_pid),
                                "answers": self._bo_answers(), "url": self.bo.get("url_local")}}
@@ -474,10 +489,14 @@ class Lab:
     # -- bring up -------------------------------------------------------------------------------
     @classmethod
     def up(cls, pairs, dir=DEFAULT_DIR, producer="demo", startup_delay=3.0, bo_port=8888,
-           cache=DEFAULT_CACHE, rootfs=None, replace=False, timeout=90.0, log=None, name=None):
-        """Create the lab: namespaces, hosts (sshd running, server installed not started), back office."""
+           cache=DEFAULT_CACHE, rootfs=None, replace=False, timeout=90.0, log=None, name=None, dialect="a"):
+        """Create the lab: namespaces, hosts (sshd running, server installed not started), back office.
+
+        ``dialect`` (a or b, docs/DIALECTS.md) is what every license server of the lab speaks."""
         t0 = time.monotonic()
         log = log or (lambda msg: None)
+        if dialect not in DIALECTS:
+            raise LabError("--dialect must be a or b, not %r" % (dialect,))
         if os.geteuid() != 0:
             raise LabError("the lab needs root (network namespaces, mounts)")
         if not 1 <= int(pairs) <= MAX_PAIRS:
@@ -546,6 +565,7 @@ class Lab:
             "name": name,
             "created_at": _now_iso(),
             "producer": producer,
+            "dialect": dialect,
             "server_port": SERVER_PORT,
             "startup_delay": float(startup_delay),
             "rootfs": str(lower),
@@ -573,7 +593,7 @@ class Lab:
                     netns=prefix + hname, mac=_mac(seed, hname), machine_id=_derive(seed, "machine-id", hname),
                     veth_peer="v%02d%s" % (i, role[0]) if i < 100 else "v%d%s" % (i, role[0]),
                     dir=str(dir / "hosts" / hname), server_url="http://198.18.%d.%d:%d"
-                    % (i, j, SERVER_PORT)))
+                    % (i, j, SERVER_PORT), product_uuid=_product_uuid(seed, hname)))
         lab = cls(dir, data)
         lab.hosts = hosts
         lab.save()
@@ -651,11 +671,12 @@ class Lab:
         os.chmod(h.upper, 0o755)
         up = h.upper
         for rel in ("etc/ssh/sshd_config.d", "etc/init.d", "etc/default", "root", "opt",
-                    "var/opt", "usr/sbin"):
+                    "var/opt", "usr/sbin", os.path.dirname(PRODUCT_UUID_PATH).lstrip("/")):
             _mkdirs_like(up, lower, rel)
         _write(up / "etc/hostname", h.name + "\n")
         _write(up / "etc/hosts", etc_hosts)
         _write(up / "etc/machine-id", h.machine_id + "\n", 0o444)
+        _write(up / PRODUCT_UUID_PATH.lstrip("/"), h.product_uuid + "\n", 0o444)
         ssh_dir = _mkdirs_like(up, lower, "root/.ssh", 0o700)
         os.chmod(ssh_dir, 0o700)
         _write(ssh_dir / "authorized_keys", pubkey, 0o600)
@@ -671,7 +692,9 @@ class Lab:
         install_server(str(up), producer=self.producer,
                        backoffice_url="http://%s:%d/flexnet/deviceservices" % (FNO_ADDR, bo_port),
                        admin_password=admin_pw, admin_user=ADMIN_USER,
-                       lab={"startup_delay": float(self.data["startup_delay"])}, port=SERVER_PORT)
+                       lab={"startup_delay": float(self.data["startup_delay"]),
+                            "product_uuid_path": PRODUCT_UUID_PATH},
+                       port=SERVER_PORT, dialect=self.dialect)
 
     def _start(self, h: Host, lower):
         argv = ["ip", "netns", "exec", h.netns, "unshare", "--mount", "--uts", "--pid", "--fork",
@@ -768,6 +791,7 @@ class Lab:
                 "failover_pair_backoffice_password": self.bo_password,
                 "failover_pair_admin_password": self.admin_password,
                 "failover_pair_portal_url": self.bo["portal_url"],
+                "fnlslab_dialect": self.dialect,
             }}}}}
         header = ("# Inventory of the fnls lab in %s, written by `fnlslab up` at %s.\n"
                   "# A lab: the hosts are namespaces on this machine, reached with ssh through\n"

@@ -6,11 +6,13 @@ under ``root`` (a host's overlay upper directory, or a temporary directory in te
 * ``/opt/flexnetls/<producer>/flexnetls.py``: the emulator (always refreshed);
 * ``/opt/flexnetls/<producer>/producer-settings.xml`` (mode 0640) and ``lab.json``;
 * ``/etc/init.d/flexnetls-<producer>`` (mode 0755), the SysV init script;
-* ``/etc/default/flexnetls-<producer>``, the commented local settings file (written only when
-  missing, so an administrator's edits are kept);
+* the commented local settings file of the dialect (written only when missing, so an
+  administrator's edits are kept): dialect a ``/etc/default/flexnetls-<producer>`` (shell
+  ``KEY=VALUE``), dialect b ``/opt/flexnetls/<producer>/local-configuration.yaml`` (flat YAML);
 * ``/var/opt/flexnetls/<producer>/logs/``, the data and log directory.
 
-See MODEL.md section 1.
+The dialect is also written into lab.json (key ``dialect``), where the emulator reads it.
+See MODEL.md section 1 and docs/DIALECTS.md.
 """
 
 import json
@@ -22,6 +24,7 @@ EMULATOR_SOURCE = os.path.join(PACKAGE_DIR, "flexnetls.py")
 INIT_TEMPLATE = os.path.join(PACKAGE_DIR, "flexnetls-init.sh")
 DEFAULT_BACKOFFICE_URL = "http://198.18.0.2:8888/flexnet/deviceservices"
 SERVICE_USER = "flexnetls"
+DIALECTS = ("a", "b")
 
 
 def _under(root, path):
@@ -114,6 +117,45 @@ PORT={port}
     return text
 
 
+def local_configuration_text(producer, port=7070, extra_lines=None, logging_style="JSON_ROLLOVER"):
+    """Dialect b's settings file, local-configuration.yaml: flat top-level ``key: value`` lines."""
+    text = """\
+# Local configuration of the FlexNet Embedded license server "{producer}".
+#
+# Read when the service starts: after a change, restart it with
+#     /etc/init.d/flexnetls-{producer} restart
+# Flat top-level "key: value" lines (YAML); lines starting with # are comments.
+# Keys are written as the server names them (mixed kebab and camel case).
+
+# port: the TCP port of the HTTP listener that serves the REST API
+# (/api/1.0/...) and the clients' license requests (/fne/bin/capability).
+# Default 7070.
+port: {port}
+
+# active-hostid: pins the hostid this server identifies itself with, written
+# <value>/<TYPE>, for example 0A1B2C3D4E5F/ETHERNET. It must be one of this
+# host's own hostids (see GET /api/1.0/hostids); the server does not start
+# otherwise. When unset, the server chooses the ETHERNET hostid and says so in
+# its log. Changing the hostid of a licensed server orphans its licenses.
+#active-hostid: 0A1B2C3D4E5F/ETHERNET
+
+# backup-server-hostid: set on the MAIN server of a failover pair only. The
+# hostid of the back-up server, written <value>/<TYPE>, of the same hostid
+# type as this server's own. The main's start-up capability request carries
+# it to the back office, which registers both servers as a failover pair.
+# Start the back-up only after the main has communicated with the back office.
+#backup-server-hostid: 0A1B2C3D4E60/ETHERNET
+
+# loggingStyle: DAILY_ROLLOVER (the default, plain lines), DAILY_ROLLOVER_UTC,
+# CONTINUOUS, CONTINUOUS_UTC, or JSON_ROLLOVER (one JSON object a line, for
+# log shippers).
+loggingStyle: {logging_style}
+""".format(producer=producer, port=int(port), logging_style=logging_style)
+    if extra_lines:
+        text += "\n" + "\n".join(str(line).rstrip("\n") for line in extra_lines) + "\n"
+    return text
+
+
 def init_script_text(producer):
     with open(INIT_TEMPLATE, encoding="utf-8") as fh:
         return fh.read().replace("@PRODUCER@", producer)
@@ -121,15 +163,22 @@ def init_script_text(producer):
 
 def install_server(root, producer="demo", backoffice_url=DEFAULT_BACKOFFICE_URL, admin_password="admin",
                    admin_user="admin", lab=None, port=7070, settings_extra_lines=None,
-                   maintenance_interval="7d"):
+                   maintenance_interval="7d", dialect="a"):
     """Install (or refresh) the emulated server ``producer`` under ``root``; idempotent.
 
-    ``lab`` is written as lab.json when given; when None an existing lab.json is kept (an
-    empty one is written on a first install). The settings file is written only when missing.
-    Returns a dict of the paths of the installation.
+    ``dialect`` (a or b, docs/DIALECTS.md) picks the settings file: a writes the shell file
+    ``/etc/default/flexnetls-<producer>``, b ``local-configuration.yaml`` in the program dir; the
+    file is written only when missing, and ``settings_extra_lines`` (in that file's syntax) are
+    appended to a new one. ``lab`` is written as lab.json when given; when None an existing
+    lab.json is kept (a new one is written on a first install); either way lab.json's
+    ``dialect`` is set to ``dialect``. Returns a dict of the paths of the installation.
     """
     if not producer or "/" in producer or producer.startswith("."):
         raise ValueError("bad producer name: %r" % (producer,))
+    if dialect not in DIALECTS:
+        raise ValueError("bad dialect: %r (a or b)" % (dialect,))
+    if lab is not None and lab.get("dialect", dialect) != dialect:
+        raise ValueError("lab.json dialect %r differs from dialect %r" % (lab.get("dialect"), dialect))
     program_dir = _under(root, "/opt/flexnetls/%s" % producer)
     data_dir = _under(root, "/var/opt/flexnetls/%s" % producer)
     paths = {
@@ -139,6 +188,7 @@ def install_server(root, producer="demo", backoffice_url=DEFAULT_BACKOFFICE_URL,
         "lab_json": os.path.join(program_dir, "lab.json"),
         "init_script": _under(root, "/etc/init.d/flexnetls-%s" % producer),
         "settings": _under(root, "/etc/default/flexnetls-%s" % producer),
+        "local_configuration": os.path.join(program_dir, "local-configuration.yaml"),
         "data_dir": data_dir,
         "log_dir": os.path.join(data_dir, "logs"),
     }
@@ -154,14 +204,25 @@ def install_server(root, producer="demo", backoffice_url=DEFAULT_BACKOFFICE_URL,
     if gid is not None and os.geteuid() == 0:
         os.chown(paths["producer_settings"], 0, gid)
 
-    if lab is not None:
-        _write(paths["lab_json"], json.dumps(lab, indent=2, sort_keys=True) + "\n", 0o644)
-    elif not os.path.exists(paths["lab_json"]):
-        _write(paths["lab_json"], "{}\n", 0o644)
+    if lab is None:
+        lab = {}
+        try:
+            with open(paths["lab_json"], encoding="utf-8") as fh:
+                lab = json.load(fh)
+        except (OSError, ValueError):
+            pass
+        if not isinstance(lab, dict):
+            lab = {}
+    lab = dict(lab, dialect=dialect)
+    _write(paths["lab_json"], json.dumps(lab, indent=2, sort_keys=True) + "\n", 0o644)
 
     _write(paths["init_script"], init_script_text(producer), 0o755)
 
-    if not os.path.exists(paths["settings"]):
+    if dialect == "b":
+        if not os.path.exists(paths["local_configuration"]):
+            _write(paths["local_configuration"],
+                   local_configuration_text(producer, port, settings_extra_lines), 0o644)
+    elif not os.path.exists(paths["settings"]):
         _write(paths["settings"], settings_file_text(producer, port, settings_extra_lines), 0o644)
 
     os.makedirs(paths["log_dir"], exist_ok=True)

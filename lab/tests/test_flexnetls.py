@@ -1,7 +1,9 @@
 """The emulated FlexNet Embedded license server (lab/fnlslab/flexnetls.py), MODEL.md sections 1-4.
 
 Every server runs as its own process, bound to 127.0.0.x, with a short start-up delay and all its
-files under the test's temporary directory; each test stops everything it starts.
+files under the test's temporary directory; each test stops everything it starts. The server speaks
+dialect a or b (docs/DIALECTS.md): the behaviour tests run in both, through ``Server.facts()``, which
+reads either dialect's status answer and maps b's words back to a's (an unexpected word fails).
 """
 
 import json
@@ -28,6 +30,21 @@ FAST_LAB = {"startup_delay": 0.3, "boot_fraction": 0.4, "retry_initial": 0.2, "r
             "poll_interval": 1.0}
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 LOG_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO |WARN |ERROR) \[[a-z]+\] .+$")
+PLAIN_LINE_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (INFO |WARN |ERROR) \[([a-z]+)\] (.+)$")
+DIALECTS = ("a", "b")
+HEALTH = {"a": "/api/1.0/instances/~/health", "b": "/api/1.0/health"}
+STATUS = {"a": "/api/1.0/instances/~/status", "b": "/api/1.0/instances/~/server-status"}
+# docs/DIALECTS.md, written out here again so that the emulator is checked against the table
+START_LINE = {"a": "FlexNet Embedded License Server starting (boot %s)",
+              "b": "New license server instance %s has been constructed"}
+BO_OK_LINE = {"a": "Back-office communication successful: registered as MAIN, device %s",
+              "b": "Back office synchronization completed (device %s, role PRIMARY)"}
+BO_FAIL_PREFIX = {"a": "Back-office communication failed: ", "b": "Back office synchronization failed: "}
+STOP_LINE = {"a": "Server stopping", "b": "License server shutting down"}
+LOG_TYPE = {"a": "ETHERNET", "b": "Ethernet"}  # the hostid type as each dialect logs it
+B_REGISTERED = {None: None, "PRIMARY": "MAIN", "SECONDARY": "BACKUP"}
+B_ROLE = {"PRIMARY": "main", "SECONDARY": "backup", "STANDALONE": "standalone"}
+B_PEER = {"CONNECTED": "UP", "DISCONNECTED": "DOWN", "UNKNOWN": "UNKNOWN"}
 
 
 # --------------------------------------------------------------------------- HTTP client
@@ -150,26 +167,44 @@ def capability_url(base):
 # --------------------------------------------------------------------------- servers
 
 class Server:
-    """One emulated server process with its own root directory under tmp_path."""
+    """One emulated server process of ``dialect`` with its own root directory under tmp_path.
+
+    ``backup_hostid`` and ``active_hostid`` go into the dialect's settings file (a: the shell file,
+    b: local-configuration.yaml); ``settings_lines`` are appended to that file as they are.
+    """
 
     def __init__(self, tmp_path, name, ip, ethernet, backoffice_url="http://127.0.0.1:9/flexnet/deviceservices",
-                 settings_lines=(), lab=None, maintenance_interval="7d"):
+                 settings_lines=(), lab=None, maintenance_interval="7d", dialect="a", backup_hostid=None,
+                 active_hostid=None):
         self.name = name
         self.ip = ip
         self.ethernet = ethernet
+        self.dialect = dialect
         self.hostid = "%s/ETHERNET" % ethernet
         self.port = free_port(ip)
         self.root = str(tmp_path / name)
         machine_id = os.path.join(self.root, "machine-id")
+        product_uuid = os.path.join(self.root, "product_uuid")
         os.makedirs(self.root, exist_ok=True)
         with open(machine_id, "w") as fh:
             fh.write("%032x\n" % (int(ethernet, 16) * 7919))
+        with open(product_uuid, "w") as fh:  # as /sys/class/dmi/id/product_uuid: lower case, dashes
+            raw = "%032x" % (int(ethernet, 16) * 104729)
+            fh.write("%s-%s-%s-%s-%s\n" % (raw[:8], raw[8:12], raw[12:16], raw[16:20], raw[20:]))
         lab_data = dict(FAST_LAB, bind=ip, hostid_overrides={"ETHERNET": ethernet},
-                        sys_class_net=os.path.join(self.root, "no-sys-class-net"), machine_id_path=machine_id)
+                        sys_class_net=os.path.join(self.root, "no-sys-class-net"), machine_id_path=machine_id,
+                        product_uuid_path=product_uuid)
         lab_data.update(lab or {})
+        lines = list(settings_lines)
+        form = "%s: %s" if dialect == "b" else "%s=%s"
+        if backup_hostid:
+            lines.append(form % ("backup-server-hostid" if dialect == "b" else "BACKUP_SERVER_HOSTID", backup_hostid))
+        if active_hostid:
+            lines.append(form % ("active-hostid" if dialect == "b" else "ACTIVE_HOSTID", active_hostid))
         self.paths = install_server(self.root, backoffice_url=backoffice_url, admin_password=ADMIN_PASSWORD,
-                                    lab=lab_data, port=self.port, settings_extra_lines=list(settings_lines),
-                                    maintenance_interval=maintenance_interval)
+                                    lab=lab_data, port=self.port, settings_extra_lines=lines,
+                                    maintenance_interval=maintenance_interval, dialect=dialect)
+        self.settings_path = self.paths["local_configuration" if dialect == "b" else "settings"]
         self.url = "http://%s:%d" % (ip, self.port)
         self.proc = None
         self._token = None
@@ -182,11 +217,12 @@ class Server:
     def events_path(self):
         return os.path.join(self.paths["data_dir"], "events.jsonl")
 
-    def start(self, wait=True):
+    def start(self, wait=True, extra_args=()):
         self._token = None
         self.proc = subprocess.Popen(
             [sys.executable, EMULATOR, "--producer", "demo", "--program-dir", self.paths["program_dir"],
-             "--settings", self.paths["settings"], "--data-dir", self.paths["data_dir"]],
+             "--settings", self.paths["settings"], "--local-configuration", self.paths["local_configuration"],
+             "--data-dir", self.paths["data_dir"]] + list(extra_args),
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if wait:
             self.wait_ready()
@@ -197,7 +233,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise AssertionError("%s exited with %s: %s" % (self.name, self.proc.returncode, self.log()))
             try:
-                return call(self.url + "/api/1.0/instances/~/health", timeout=1)[0] == 200
+                return call(self.url + HEALTH[self.dialect], timeout=1)[0] == 200
             except OSError:
                 return False
         wait_for(ready, timeout, what="%s ready" % self.name)
@@ -222,11 +258,40 @@ class Server:
         return self._token
 
     def status(self):
-        code, body = call(self.url + "/api/1.0/instances/~/status", token=self.token())
+        """The dialect's own status answer."""
+        code, body = call(self.url + STATUS[self.dialect], token=self.token())
         assert code == 200, body
         return body
 
+    def facts(self):
+        """The status in dialect a's words, from either dialect's answer."""
+        st = self.status()
+        if self.dialect == "a":
+            bo, fo = st["backoffice"], st["failover"]
+            return {"hostid": st["hostid"], "backup_hostid": st["backup_hostid"], "instance": st["boot_id"],
+                    "bo_enabled": bo["enabled"], "bo_attempts": bo["attempts"], "bo_success": bo["last_success"],
+                    "bo_error": bo["last_error"], "registered": bo["registered_role"], "device": bo["device_id"],
+                    "role": fo["role"], "sync_enabled": fo["sync_enabled"], "peer_hostid": fo["peer"]["hostid"],
+                    "peer_state": fo["peer"]["state"], "peer_error": fo["peer"]["last_error"],
+                    "takeover": fo["failover_active"], "takeover_since": fo["failover_since"],
+                    "features": st["features"]}
+        server, bo, fo = st["server"], st["backOffice"], st["failover"]
+        for ms in (server["startTime"], bo["lastSuccessTime"], fo["peer"]["lastSyncTime"]):
+            assert ms is None or (isinstance(ms, int) and ms > 1_600_000_000_000), ms
+        return {"hostid": server["hostId"], "backup_hostid": server["backupHostId"], "instance": server["instanceId"],
+                "bo_enabled": bo["active"], "bo_attempts": bo["attempts"], "bo_success": bo["lastSuccessTime"],
+                "bo_error": bo["lastErrorMessage"], "registered": B_REGISTERED[bo["registeredAs"]],
+                "device": bo["deviceName"], "role": B_ROLE[fo["serverRole"]], "sync_enabled": fo["syncEnabled"],
+                "peer_hostid": fo["peer"]["hostId"], "peer_state": B_PEER[fo["peer"]["status"]],
+                "peer_error": fo["peer"]["lastError"], "takeover": fo["takenOver"],
+                "takeover_since": fo["takenOverSince"], "features": st["features"]}
+
     def set_config(self, **changes):
+        """POST config; the values are given as a's strings and sent typed in b."""
+        if self.dialect == "b":
+            changes = {k: (v == "true" if k == "fne.syncTo.enabled" else
+                           int(v) if k in ("fne.syncTo.pageSize", "fne.syncTo.retries") else v)
+                       for k, v in changes.items()}
         code, body = call(self.url + "/api/1.0/instances/~/config", "POST", changes, token=self.token())
         assert code == 200, body
         return body
@@ -241,6 +306,27 @@ class Server:
                 return fh.read()
         except OSError:
             return ""
+
+    def records(self):
+        """[(level, thread, message)] of the log: a's plain lines or b's JSON lines, each checked."""
+        out = []
+        for line in self.log().splitlines():
+            if self.dialect == "b":
+                rec = json.loads(line)
+                assert set(rec) == {"timestamp", "level", "thread", "logger", "message"}, line
+                assert TS_RE.match(rec["timestamp"]) and rec["level"] in ("INFO", "WARN", "ERROR"), line
+                out.append((rec["level"], rec["thread"], rec["message"]))
+            else:
+                m = PLAIN_LINE_RE.match(line)
+                assert m, line
+                out.append((m.group(2).strip(), m.group(3), m.group(4)))
+        return out
+
+    def logged(self, level, thread, message):
+        return (level, thread, message) in self.records()
+
+    def messages(self):
+        return [m for _, _, m in self.records()]
 
     def events(self):
         try:
@@ -295,6 +381,36 @@ not a setting
         "BACKUP_SERVER_HOSTID": "0A1B2C3D4E60/ETHERNET"}
 
 
+def test_flexnetls_parse_local_configuration():
+    text = """---
+# local settings
+port: 7071
+active-hostid: "445566778899/ETHERNET"
+backup-server-hostid: 000C2909B6BD/Ethernet   # the back-up
+#backup-server-hostid: ignored
+loggingStyle: 'JSON_ROLLOVER'
+https-in:
+  enabled: true
+  keystore-path: /etc/ks.p12
+quoted: 'it''s # not a comment'
+escaped: "a \\"b\\" c"
+url: http://fno.example.com:8080/x
+empty:
+nothing: ~
+port:7072
+- a list item
+not a setting
+"""
+    assert flexnetls.parse_local_configuration(text) == {
+        "port": "7071", "active-hostid": "445566778899/ETHERNET", "backup-server-hostid": "000C2909B6BD/Ethernet",
+        "loggingStyle": "JSON_ROLLOVER", "https-in": "", "quoted": "it's # not a comment", "escaped": 'a "b" c',
+        "url": "http://fno.example.com:8080/x", "empty": "", "nothing": ""}
+    # what the installer writes for dialect b parses to the port and the log style only
+    from fnlslab.install import local_configuration_text
+    assert flexnetls.parse_local_configuration(local_configuration_text("demo", 7171)) == {
+        "port": "7171", "loggingStyle": "JSON_ROLLOVER"}
+
+
 def test_flexnetls_parse_duration_and_hostids():
     assert flexnetls.parse_duration("2s") == 2.0
     assert flexnetls.parse_duration("500ms") == 0.5
@@ -304,31 +420,42 @@ def test_flexnetls_parse_duration_and_hostids():
     with pytest.raises(ValueError):
         flexnetls.parse_duration("soon")
     assert flexnetls.normalise_hostid(" 0a1b2c3d4e5f/ethernet ") == "0A1B2C3D4E5F/ETHERNET"
+    assert flexnetls.normalise_hostid("000C2909B6BD/Ethernet") == "000C2909B6BD/ETHERNET"
     assert flexnetls.format_vm_uuid("3d1219c7c4c5404aaa1f6d2a48adfda4") == "3D1219C7-C4C5-404A-AA1F-6D2A48ADFDA4"
+    assert flexnetls.log_hostid("0A1B2C3D4E5F/ETHERNET") == "0A1B2C3D4E5F/Ethernet"
     assert flexnetls.iso(0) == "1970-01-01T00:00:00.000Z"
+    assert flexnetls.epoch_ms(1700000000.1234) == 1700000000123 and flexnetls.epoch_ms(None) is None
 
 
 # --------------------------------------------------------------------------- start-up and API
 
-def test_flexnetls_startup_phases(servers):
-    srv = servers("phases", "127.0.0.2", "0A0000000001", lab={"startup_delay": 1.5, "boot_fraction": 0.4})
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_flexnetls_startup_phases(servers, dialect):
+    srv = servers("phases", "127.0.0.2", "0A0000000001", lab={"startup_delay": 1.5, "boot_fraction": 0.4},
+                  dialect=dialect)
     srv.start(wait=False)
     seen = []
+    instance = None
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
-            code, body = call(srv.url + "/api/1.0/instances/~/health", timeout=1)
+            code, body = call(srv.url + HEALTH[dialect], timeout=1)
         except OSError:
             phase = "closed"
         else:
+            lls = body["LLS"]
+            assert set(lls) == {"version", "buildDate", "serverInstanceID", "database", "status"}
+            assert lls["database"] == {"connectionCheck": "success"} and lls["version"] == "2026.11-lab"
+            instance = lls["serverInstanceID"]
             if code == 503:
-                assert body["status"] == "STARTING"
+                assert lls["status"] == "STARTING"
+                assert "Server instance %s is not ready" % instance in json.dumps(body)
                 if "starting" not in seen:  # early in the window: other calls answer 503 too
                     code2, body2 = call(srv.url + "/api/1.0/hostids", timeout=1)
                     assert (code2, body2) == (503, {"error": "not ready"})
                 phase = "starting"
             else:
-                assert code == 200 and body["status"] == "UP" and body["database"] == {"status": "OK"}
+                assert code == 200 and lls["status"] == "UP" and set(body) == {"LLS"}
                 phase = "ready"
         if not seen or seen[-1] != phase:
             seen.append(phase)
@@ -336,11 +463,13 @@ def test_flexnetls_startup_phases(servers):
             break
         time.sleep(0.03)
     assert seen == ["closed", "starting", "ready"]
-    log = srv.log()
-    assert re.search(r"INFO  \[main\] FlexNet Embedded License Server starting \(boot [0-9a-f-]+\)", log)
-    assert "INFO  [main] Server ready on port %d" % srv.port in log
-    for line in log.splitlines():
-        assert LOG_RE.match(line), line
+    assert srv.facts()["instance"] == instance
+    records = srv.records()  # every line parses in the dialect's form
+    assert records[0] == ("INFO", "main", START_LINE[dialect] % instance)
+    assert ("INFO", "main", "Server ready on port %d" % srv.port) in records
+    if dialect == "a":
+        for line in srv.log().splitlines():
+            assert LOG_RE.match(line), line
     events = srv.events()
     assert [e["event"] for e in events[:2]] == ["start", "ready"]
     for e in events:
@@ -350,33 +479,53 @@ def test_flexnetls_startup_phases(servers):
         assert int(fh.read()) == srv.proc.pid
 
 
-def test_flexnetls_authorize(servers):
-    srv = servers("auth", "127.0.0.2", "0A0000000002").start()
+def test_flexnetls_health_paths_and_status_paths_per_dialect(servers):
+    a = servers("paths-a", "127.0.0.2", "0A0000000012").start()
+    b = servers("paths-b", "127.0.0.3", "0A0000000013", dialect="b").start()
+    assert call(a.url + "/api/1.0/instances/~/health")[0] == 200
+    assert call(a.url + "/api/1.0/health")[0] == 404
+    assert call(b.url + "/api/1.0/health")[0] == 200
+    assert call(b.url + "/api/1.0/instances/~/health")[0] == 200  # b serves both health paths
+    assert call(a.url + STATUS["a"], token=a.token())[0] == 200
+    assert call(a.url + STATUS["b"], token=a.token())[0] == 404
+    assert call(b.url + STATUS["b"], token=b.token())[0] == 200
+    assert call(b.url + STATUS["a"], token=b.token())[0] == 404
+    assert call(b.url + STATUS["b"])[0] == 401
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_flexnetls_authorize(servers, dialect):
+    srv = servers("auth", "127.0.0.2", "0A0000000002", dialect=dialect).start()
     url = srv.url + "/api/1.0/instances/~/authorize"
     code, body = call(url, "POST", {"user": "admin", "password": ADMIN_PASSWORD})
     assert code == 200 and body["token"] and TS_RE.match(body["expires"])
     assert call(url, "POST", {"user": "admin", "password": "wrong"})[0] == 401
     assert call(url, "POST", {"user": "root", "password": ADMIN_PASSWORD})[0] == 401
-    status_url = srv.url + "/api/1.0/instances/~/status"
+    status_url = srv.url + STATUS[dialect]
     assert call(status_url)[0] == 401
     assert call(status_url, token="not-a-token")[0] == 401
     assert call(status_url, token=body["token"])[0] == 200
     assert call(srv.url + "/api/1.0/instances/~/config")[0] == 401
 
 
-def test_flexnetls_hostids_from_host(servers, tmp_path):
+def _fake_sys_class_net(tmp_path):
     net = tmp_path / "sys-class-net"
     for iface, mac in (("lo", "00:00:00:00:00:00"), ("eth1", "02:42:ac:11:00:09"), ("eth0", "02:42:ac:11:00:02")):
         (net / iface).mkdir(parents=True)
         (net / iface / "address").write_text(mac + "\n")
+    return net
+
+
+def test_flexnetls_hostids_from_host(servers, tmp_path):
+    net = _fake_sys_class_net(tmp_path)
     srv = servers("hostids", "127.0.0.2", "0A0000000003", lab={"hostid_overrides": {}, "sys_class_net": str(net)})
     srv.start()
     code, body = call(srv.url + "/api/1.0/hostids")
     assert code == 200
     with open(os.path.join(srv.root, "machine-id")) as fh:
         vm = flexnetls.format_vm_uuid(fh.read())
-    assert body == [{"type": "ETHERNET", "value": "0242AC110002", "selected": True},
-                    {"type": "VM_UUID", "value": vm, "selected": False}]
+    assert body == {"hostids": [{"type": "ETHERNET", "value": "0242AC110002", "selected": True},
+                                {"type": "VM_UUID", "value": vm, "selected": False}]}
     assert srv.status()["hostid"] == "0242AC110002/ETHERNET"
     srv.stop()
 
@@ -385,19 +534,51 @@ def test_flexnetls_hostids_from_host(servers, tmp_path):
         fh.write("ACTIVE_HOSTID=%s/vm_uuid\n" % vm.lower())
     srv.start()
     code, body = call(srv.url + "/api/1.0/hostids")
-    assert [h["type"] for h in body if h["selected"]] == ["VM_UUID"]
+    assert [h["type"] for h in body["hostids"] if h["selected"]] == ["VM_UUID"]
     assert srv.status()["hostid"] == "%s/VM_UUID" % vm
     ready = [e for e in srv.events() if e["event"] == "ready"]
     assert ready[-1]["hostid"] == "%s/VM_UUID" % vm
 
 
-def test_flexnetls_wrong_active_hostid_fails_start(servers):
-    srv = servers("badactive", "127.0.0.2", "0A0000000004",
-                  settings_lines=["ACTIVE_HOSTID=FFFFFFFFFFFF/ETHERNET"])
+def test_flexnetls_hostids_dialect_b(servers, tmp_path):
+    net = _fake_sys_class_net(tmp_path)
+    srv = servers("hostids-b", "127.0.0.2", "0A0000000014", dialect="b",
+                  lab={"hostid_overrides": {}, "sys_class_net": str(net)})
+    srv.start()
+    with open(os.path.join(srv.root, "product_uuid")) as fh:
+        product_uuid = fh.read().strip()
+    vm = product_uuid.upper()  # the SMBIOS UUID, not the machine-id
+    with open(os.path.join(srv.root, "machine-id")) as fh:
+        assert flexnetls.format_vm_uuid(fh.read()) != vm
+    code, body = call(srv.url + "/api/1.0/hostids")
+    assert code == 200
+    assert body == {"selected": {"hostidType": "ETHERNET", "hostidValue": "0242AC110002"},
+                    "hostids": [{"hostidType": "ETHERNET", "hostidValue": "0242AC110002"},
+                                {"hostidType": "VM_UUID", "hostidValue": vm}]}
+    assert srv.status()["server"]["hostId"] == "0242AC110002/ETHERNET"
+    # no pin: the server says which one it chose, type mixed case in the log
+    assert srv.logged("WARN", "main", 'No active hostID specified, choosing "0242AC110002/Ethernet"')
+    srv.stop()
+
+    # active-hostid in local-configuration.yaml pins the other one
+    with open(srv.settings_path, "a") as fh:
+        fh.write("active-hostid: %s/VM_UUID\n" % product_uuid)
+    srv.start()
+    code, body = call(srv.url + "/api/1.0/hostids")
+    assert body["selected"] == {"hostidType": "VM_UUID", "hostidValue": vm}
+    assert srv.status()["server"]["hostId"] == "%s/VM_UUID" % vm
+    assert len([r for r in srv.records() if r[2].startswith("No active hostID specified")]) == 1
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_flexnetls_wrong_active_hostid_fails_start(servers, dialect):
+    srv = servers("badactive", "127.0.0.2", "0A0000000004", dialect=dialect, active_hostid="FFFFFFFFFFFF/ETHERNET")
     srv.start(wait=False)
     assert srv.proc.wait(5) == 1
-    assert re.search(r"ERROR \[main\] Startup failed: ACTIVE_HOSTID=FFFFFFFFFFFF/ETHERNET is not a hostid",
-                     srv.log())
+    name = {"a": "ACTIVE_HOSTID=", "b": "active-hostid: "}[dialect]
+    assert any(r[:2] == ("ERROR", "main") and r[2].startswith(
+        "Startup failed: %sFFFFFFFFFFFF/ETHERNET is not a hostid of this host (hostids: 0A0000000004/ETHERNET, "
+        % name) for r in srv.records()), srv.log()
     assert srv.events()[-1]["event"] == "start" and srv.events()[-1]["result"] == "error"
 
 
@@ -421,6 +602,9 @@ def test_flexnetls_config_get_set_persist(servers):
     # a bool is stored as the string "true"; the back-up role takes effect without a restart
     cfg = srv.set_config(**{"fne.syncTo.enabled": True})
     assert cfg["fne.syncTo.enabled"] == "true"
+    # dialect a takes the string too
+    code, cfg = call(url, "POST", {"fne.syncTo.enabled": "true"}, token=srv.token())
+    assert code == 200 and cfg["fne.syncTo.enabled"] == "true"
     st = srv.status()
     assert st["failover"]["role"] == "backup" and st["failover"]["sync_enabled"] is True
     assert st["backoffice"]["enabled"] is False
@@ -433,8 +617,41 @@ def test_flexnetls_config_get_set_persist(servers):
         assert json.load(fh)["config"]["fne.syncTo.enabled"] == "true"
 
 
+def test_flexnetls_config_typed_in_dialect_b(servers):
+    srv = servers("config-b", "127.0.0.2", "0A0000000015", backoffice_url="http://127.0.0.1:9/x", dialect="b").start()
+    url = srv.url + "/api/1.0/instances/~/config"
+    code, cfg = call(url, token=srv.token())
+    assert code == 200
+    assert cfg == {"licensing.main.uri": "", "licensing.backup.uri": "", "fne.syncTo.enabled": False,
+                   "fne.syncTo.mainUri": "", "fne.syncTo.interval": "2s", "fne.syncTo.pageSize": 1000,
+                   "fne.syncTo.retries": 3, "backoffice.url": "http://127.0.0.1:9/x"}
+    # a string for a boolean key is refused, with a message that says what is wanted
+    code, body = call(url, "POST", {"fne.syncTo.enabled": "true"}, token=srv.token())
+    assert code == 400
+    assert body["error"] == ('the value of fne.syncTo.enabled must be a JSON boolean (true or false), '
+                             'not the string "true"')
+    for bad in ({"fne.syncTo.enabled": 1}, {"fne.syncTo.pageSize": "500"}, {"fne.syncTo.pageSize": True},
+                {"fne.syncTo.retries": 2.5}, {"licensing.main.uri": True}, {"fne.syncTo.interval": False}):
+        code, body = call(url, "POST", bad, token=srv.token())
+        assert code == 400 and list(bad)[0] in body["error"], (bad, body)
+    # nothing of a refused change was applied
+    assert call(url, token=srv.token())[1]["fne.syncTo.enabled"] is False
+    code, cfg = call(url, "POST", {"fne.syncTo.enabled": True, "fne.syncTo.pageSize": 500,
+                                   "fne.syncTo.interval": "200ms", "licensing.main.uri": "http://m:7070/x"},
+                     token=srv.token())
+    assert code == 200 and cfg["fne.syncTo.enabled"] is True and cfg["fne.syncTo.pageSize"] == 500
+    assert cfg["fne.syncTo.interval"] == "200ms" and cfg["licensing.main.uri"] == "http://m:7070/x"
+    st = srv.status()
+    assert st["failover"]["serverRole"] == "SECONDARY" and st["failover"]["syncEnabled"] is True
+    assert st["backOffice"]["active"] is False
+    srv.stop()
+    srv.start()
+    code, cfg = call(url, token=srv.token())
+    assert cfg["fne.syncTo.enabled"] is True and cfg["fne.syncTo.pageSize"] == 500
+
+
 def test_flexnetls_status_shape(servers):
-    srv = servers("status", "127.0.0.2", "0A0000000006", settings_lines=["BACKUP_SERVER_HOSTID=0a0000000060/ethernet"],
+    srv = servers("status", "127.0.0.2", "0A0000000006", backup_hostid="0a0000000060/ethernet",
                   lab={"features": [{"name": "f1", "count": 5, "expires": "2027-01-01"}]}).start()
     st = srv.status()
     assert set(st) == {"state", "version", "boot_id", "started_at", "ready_at", "hostid", "backup_hostid",
@@ -457,8 +674,124 @@ def test_flexnetls_status_shape(servers):
     assert srv.status()["boot_id"] != boot
 
 
-def test_flexnetls_bad_requests_answered_and_server_survives(servers):
-    srv = servers("bad", "127.0.0.2", "0A0000000007").start()
+def test_flexnetls_status_shape_dialect_b(servers):
+    before = int(time.time() * 1000)
+    srv = servers("status-b", "127.0.0.2", "0A0000000016", dialect="b", backup_hostid="0a0000000061/Ethernet",
+                  lab={"features": [{"name": "f1", "count": 5, "expires": "2027-01-01"}]}).start()
+    st = srv.status()
+    assert set(st) == {"server", "backOffice", "failover", "features", "rights"}
+    server = st["server"]
+    assert set(server) == {"state", "version", "instanceId", "startTime", "readyTime", "hostId", "backupHostId"}
+    assert server["state"] == "READY" and server["version"] == "2026.11-lab"
+    assert isinstance(server["startTime"], int) and before - 1000 <= server["startTime"] <= server["readyTime"]
+    assert server["readyTime"] <= int(time.time() * 1000)
+    assert server["hostId"] == srv.hostid and server["backupHostId"] == "0A0000000061/ETHERNET"
+    assert set(st["backOffice"]) == {"url", "active", "attempts", "lastAttemptTime", "lastSuccessTime",
+                                     "lastErrorMessage", "lastErrorTime", "registeredAs", "deviceName"}
+    assert st["backOffice"]["active"] is True and st["backOffice"]["registeredAs"] is None
+    fo = st["failover"]
+    assert set(fo) == {"serverRole", "syncEnabled", "mainUri", "peer", "takenOver", "takenOverSince"}
+    assert set(fo["peer"]) == {"hostId", "status", "lastSyncTime", "lastError"}
+    assert fo["serverRole"] == "PRIMARY" and fo["syncEnabled"] is False
+    assert fo["peer"] == {"hostId": "0A0000000061/ETHERNET", "status": "UNKNOWN", "lastSyncTime": None,
+                          "lastError": None}
+    assert fo["takenOver"] is False and fo["takenOverSince"] is None
+    assert st["features"] == [{"name": "f1", "count": 5, "expires": "2027-01-01"}]
+    # the health's instance id is the status's, and a new one at every start
+    assert call(srv.url + "/api/1.0/health")[1]["LLS"]["serverInstanceID"] == server["instanceId"]
+    srv.stop()
+    srv.start()
+    again = srv.status()["server"]
+    assert again["instanceId"] != server["instanceId"] and again["startTime"] > server["startTime"]
+
+
+def test_flexnetls_settings_dialect_b(servers, tmp_path):
+    srv = servers("settings-b", "127.0.0.2", "0A0000000017", dialect="b", backup_hostid="0A0000000071/ETHERNET")
+    # the lab writes no shell settings file for b; one with its own keys would be ignored
+    assert not os.path.exists(srv.paths["settings"])
+    os.makedirs(os.path.dirname(srv.paths["settings"]), exist_ok=True)
+    other_port = free_port("127.0.0.2")
+    with open(srv.paths["settings"], "w") as fh:
+        fh.write("PORT=%d\nBACKUP_SERVER_HOSTID=0A0000000099/ETHERNET\nACTIVE_HOSTID=FFFFFFFFFFFF/ETHERNET\n"
+                 % other_port)
+    srv.start()
+    st = srv.status()["server"]
+    assert st["backupHostId"] == "0A0000000071/ETHERNET" and st["hostId"] == srv.hostid
+    with open(srv.settings_path) as fh:
+        yaml_text = fh.read()
+    assert "port: %d\n" % srv.port in yaml_text and "loggingStyle: JSON_ROLLOVER\n" in yaml_text
+    assert srv.logged("INFO", "main", "Hostid %s/Ethernet, back-up server hostid 0A0000000071/Ethernet" % srv.ethernet)
+    srv.stop()
+    # without the key in local-configuration.yaml there is no back-up, whatever the shell file says
+    with open(srv.settings_path, "w") as fh:
+        fh.write(yaml_text.replace("backup-server-hostid:", "#backup-server-hostid:"))
+    srv.start()
+    assert srv.status()["server"]["backupHostId"] is None
+    assert srv.status()["failover"]["serverRole"] == "STANDALONE"
+    srv.stop()
+    # a bad port in the YAML stops the start, naming the key as the file writes it
+    with open(srv.settings_path, "w") as fh:
+        fh.write("port: seventy\nloggingStyle: JSON_ROLLOVER\n")
+    srv.start(wait=False)
+    assert srv.proc.wait(5) == 1
+    assert any(r[0] == "ERROR" and r[2].startswith("Startup failed: port: seventy in ") for r in srv.records())
+
+
+def test_flexnetls_log_style_dialect_b(servers):
+    srv = servers("logs-b", "127.0.0.2", "0A0000000018", dialect="b").start()
+    lines = srv.log().splitlines()
+    assert len(lines) >= 4
+    for line in lines:  # JSON_ROLLOVER: one JSON object a line
+        rec = json.loads(line)
+        assert isinstance(rec, dict) and set(rec) == {"timestamp", "level", "thread", "logger", "message"}
+        assert TS_RE.match(rec["timestamp"]) and rec["logger"]
+    srv.stop()
+    assert json.loads(srv.log().splitlines()[-1])["message"] == STOP_LINE["b"]
+    # loggingStyle DAILY_ROLLOVER (the vendor's default, also when the key is absent): plain lines
+    for style_line in ("loggingStyle: DAILY_ROLLOVER\n", ""):
+        os.unlink(srv.log_path)
+        with open(srv.settings_path) as fh:
+            text = fh.read()
+        with open(srv.settings_path, "w") as fh:
+            fh.write(re.sub(r"(?m)^loggingStyle:.*\n", "", text) + style_line)
+        srv.start()
+        srv.stop()
+        log = srv.log()
+        assert log and not log.startswith("{")
+        for line in log.splitlines():
+            assert LOG_RE.match(line), line
+        assert "INFO  [main] New license server instance " in log and "INFO  [main] License server shutting down" in log
+    # an unknown style: plain lines and a warning
+    with open(srv.settings_path, "a") as fh:
+        fh.write("loggingStyle: FANCY\n")
+    os.unlink(srv.log_path)
+    srv.start()
+    assert "WARN  [main] Unknown loggingStyle FANCY" in srv.log()
+
+
+def test_flexnetls_dialect_flag_wins_over_lab_json(servers):
+    srv = servers("flag", "127.0.0.2", "0A0000000019", dialect="a")
+    with open(srv.paths["lab_json"]) as fh:
+        assert json.load(fh)["dialect"] == "a"
+    srv.dialect = "b"  # the command line says b: b's paths, and b reads local-configuration.yaml
+    with open(srv.paths["local_configuration"], "w") as fh:
+        fh.write("port: %d\nloggingStyle: JSON_ROLLOVER\n" % srv.port)
+    srv.start(extra_args=["--dialect", "b"])
+    assert call(srv.url + "/api/1.0/hostids")[1]["selected"]["hostidType"] == "ETHERNET"
+    assert srv.facts()["hostid"] == srv.hostid
+    srv.stop()
+    with open(srv.paths["lab_json"]) as fh:
+        lab = json.load(fh)
+    with open(srv.paths["lab_json"], "w") as fh:
+        json.dump(dict(lab, dialect="c"), fh)
+    srv.start(wait=False, extra_args=[])
+    assert srv.proc.wait(5) == 1
+    assert "Startup failed: unknown dialect 'c'" in srv.log()
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_flexnetls_bad_requests_answered_and_server_survives(servers, dialect):
+    srv = servers("bad", "127.0.0.2", "0A0000000007", dialect=dialect).start()
     auth = srv.url + "/api/1.0/instances/~/authorize"
     code, body = call(auth, "POST", raw=b"{not json")
     assert code == 400 and "error" in body
@@ -477,23 +810,24 @@ def test_flexnetls_bad_requests_answered_and_server_survives(servers):
     with socket.create_connection((srv.ip, srv.port), timeout=2) as s:
         s.sendall(b"\x00\x01garbage\r\n\r\n")
         s.recv(1024)
-    assert call(srv.url + "/api/1.0/instances/~/health")[0] == 200
+    assert call(srv.url + HEALTH[dialect])[0] == 200
     assert srv.proc.poll() is None
 
 
-def test_flexnetls_sigterm_stops_fast(servers):
-    srv = servers("term", "127.0.0.2", "0A0000000008").start()
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_flexnetls_sigterm_stops_fast(servers, dialect):
+    srv = servers("term", "127.0.0.2", "0A0000000008", dialect=dialect).start()
     started = time.monotonic()
     srv.proc.send_signal(signal.SIGTERM)
     assert srv.proc.wait(5) == 0
     assert time.monotonic() - started < 1.0
-    assert "INFO  [main] Server stopping" in srv.log()
+    assert srv.records()[-1] == ("INFO", "main", STOP_LINE[dialect])
     assert srv.events()[-1]["event"] == "stop"
     assert not os.path.exists(os.path.join(srv.paths["data_dir"], "server.pid"))
     # also while the port is still closed
-    srv2 = servers("term2", "127.0.0.2", "0A0000000009", lab={"startup_delay": 10.0})
+    srv2 = servers("term2", "127.0.0.2", "0A0000000009", lab={"startup_delay": 10.0}, dialect=dialect)
     srv2.start(wait=False)
-    wait_for(lambda: "License Server starting" in srv2.log(), what="process up")
+    wait_for(lambda: any(m.startswith(START_LINE[dialect][:12]) for m in srv2.messages()), what="process up")
     started = time.monotonic()
     srv2.proc.send_signal(signal.SIGTERM)
     assert srv2.proc.wait(5) == 0
@@ -502,83 +836,88 @@ def test_flexnetls_sigterm_stops_fast(servers):
 
 # --------------------------------------------------------------------------- back office
 
-def test_flexnetls_backoffice_contact_ok(servers, backoffice):
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_flexnetls_backoffice_contact_ok(servers, backoffice, dialect):
     bo = backoffice()
-    srv = servers("bo-ok", "127.0.0.2", "0A0000000010", backoffice_url=capability_url(bo.url)).start()
-    st = wait_for(lambda: (lambda s: s if s["backoffice"]["last_success"] else None)(srv.status()),
-                  what="back-office contact")
-    assert st["backoffice"]["registered_role"] == "MAIN"
-    assert st["backoffice"]["device_id"] and st["backoffice"]["attempts"] >= 1
-    assert st["backoffice"]["last_error"] is None
-    assert TS_RE.match(st["backoffice"]["last_attempt"])
-    log = srv.log()
-    assert "INFO  [backoffice] Sending capability request to %s (hostid %s, backup hostid none)" % (
-        capability_url(bo.url), srv.hostid) in log
-    assert ("INFO  [backoffice] Back-office communication successful: registered as MAIN, device %s"
-            % st["backoffice"]["device_id"]) in log
+    srv = servers("bo-ok", "127.0.0.2", "0A0000000010", backoffice_url=capability_url(bo.url),
+                  dialect=dialect).start()
+    st = wait_for(lambda: (lambda s: s if s["bo_success"] else None)(srv.facts()), what="back-office contact")
+    assert st["registered"] == "MAIN"
+    assert st["device"] and st["bo_attempts"] >= 1
+    assert st["bo_error"] is None
+    assert srv.logged("INFO", "backoffice", "Sending capability request to %s (hostid %s/%s, backup hostid none)"
+                      % (capability_url(bo.url), srv.ethernet, LOG_TYPE[dialect]))
+    assert srv.logged("INFO", "backoffice", BO_OK_LINE[dialect] % st["device"])
     kinds = [(e["event"], e["result"]) for e in srv.events()]
     assert ("bo_request", "ok") in kinds and ("bo_contact", "ok") in kinds
 
 
-def test_flexnetls_backoffice_retries_until_up(servers, backoffice, tmp_path):
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_flexnetls_backoffice_retries_until_up(servers, backoffice, tmp_path, dialect):
     port = free_port("127.0.0.1")
     srv = servers("bo-retry", "127.0.0.2", "0A0000000011",
-                  backoffice_url=capability_url("http://127.0.0.1:%d" % port)).start()
-    wait_for(lambda: srv.status()["backoffice"]["attempts"] >= 3, what="three attempts")
-    st = srv.status()
-    assert st["backoffice"]["last_success"] is None
-    assert "cannot connect" in st["backoffice"]["last_error"]
-    assert TS_RE.match(st["backoffice"]["last_error_at"])
-    log = srv.log()
-    assert re.search(r"ERROR \[backoffice\] Back-office communication failed: cannot connect to .*; "
-                     r"retrying in 0\.2 s", log)
-    assert "retrying in 0.4 s" in log
+                  backoffice_url=capability_url("http://127.0.0.1:%d" % port), dialect=dialect).start()
+    wait_for(lambda: srv.facts()["bo_attempts"] >= 3, what="three attempts")
+    st = srv.facts()
+    assert st["bo_success"] is None
+    assert "cannot connect" in st["bo_error"]
+    failures = [r for r in srv.records() if r[2].startswith(BO_FAIL_PREFIX[dialect])]
+    assert len(failures) >= 2 and all(r[:2] == ("ERROR", "backoffice") for r in failures)
+    assert failures[0][2].startswith(BO_FAIL_PREFIX[dialect] + "cannot connect to ")
+    if dialect == "a":
+        assert failures[0][2].endswith("; retrying in 0.2 s") and failures[1][2].endswith("; retrying in 0.4 s")
+    else:
+        assert "retrying" not in failures[0][2]
+        # the back-off is the same: the second attempt came about 0.2 s after the first
+        requests = [e["ts"] for e in srv.events() if e["event"] == "bo_request"]
+        assert 0.15 < requests[1] - requests[0] < 0.5 and 0.3 < requests[2] - requests[1] < 0.8
     assert ("bo_contact", "error") in [(e["event"], e["result"]) for e in srv.events()]
     backoffice(port)
-    st = wait_for(lambda: (lambda s: s if s["backoffice"]["last_success"] else None)(srv.status()),
+    st = wait_for(lambda: (lambda s: s if s["bo_success"] else None)(srv.facts()),
                   what="contact after the back office came up")
-    assert st["backoffice"]["registered_role"] == "MAIN"
-    assert "Back-office communication successful" in srv.log()
+    assert st["registered"] == "MAIN"
+    assert srv.logged("INFO", "backoffice", BO_OK_LINE[dialect] % st["device"])
 
 
-def test_flexnetls_backup_started_first_blocks_main(servers, backoffice):
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_flexnetls_backup_started_first_blocks_main(servers, backoffice, dialect):
     bo = backoffice()
     url = capability_url(bo.url)
-    backup = servers("early-backup", "127.0.0.3", "0A0000000021", backoffice_url=url).start()
-    st = wait_for(lambda: (lambda s: s if s["backoffice"]["last_success"] else None)(backup.status()),
-                  what="back-up registered")
-    assert st["backoffice"]["registered_role"] == "MAIN"  # the back-up took the main-server role
-    main = servers("late-main", "127.0.0.2", "0A0000000020", backoffice_url=url,
-                   settings_lines=["BACKUP_SERVER_HOSTID=%s" % backup.hostid]).start()
-    st = wait_for(lambda: (lambda s: s if s["backoffice"]["last_error"] else None)(main.status()),
-                  what="main refused")
-    assert "ALREADY_REGISTERED_AS_MAIN" in st["backoffice"]["last_error"]
-    assert backup.hostid in st["backoffice"]["last_error"]
-    assert st["backoffice"]["last_success"] is None and st["backoffice"]["registered_role"] is None
-    assert re.search(r"Back-office communication failed: ALREADY_REGISTERED_AS_MAIN: .*; retrying in 1 s",
-                     main.log())
+    backup = servers("early-backup", "127.0.0.3", "0A0000000021", backoffice_url=url, dialect=dialect).start()
+    st = wait_for(lambda: (lambda s: s if s["bo_success"] else None)(backup.facts()), what="back-up registered")
+    assert st["registered"] == "MAIN"  # the back-up took the main-server role
+    main = servers("late-main", "127.0.0.2", "0A0000000020", backoffice_url=url, dialect=dialect,
+                   backup_hostid=backup.hostid).start()
+    st = wait_for(lambda: (lambda s: s if s["bo_error"] else None)(main.facts()), what="main refused")
+    assert "ALREADY_REGISTERED_AS_MAIN" in st["bo_error"]
+    assert backup.hostid in st["bo_error"]
+    assert st["bo_success"] is None and st["registered"] is None
+    failures = [m for m in main.messages() if m.startswith(BO_FAIL_PREFIX[dialect] + "ALREADY_REGISTERED_AS_MAIN: ")]
+    assert failures
+    if dialect == "a":
+        assert failures[0].endswith("; retrying in 1 s")
     errors = [e for e in main.events() if e["event"] == "bo_contact"]
     assert errors and errors[0]["result"] == "error" and "ALREADY_REGISTERED_AS_MAIN" in errors[0]["detail"]
 
 
 # --------------------------------------------------------------------------- failover
 
-def test_flexnetls_failover_and_return(servers, backoffice):
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_flexnetls_failover_and_return(servers, backoffice, dialect):
     bo = backoffice()
     url = capability_url(bo.url)
     feats = [{"name": "f1", "count": 10, "expires": "permanent"}, {"name": "f2", "count": 2, "expires": "2027-12-31"}]
-    backup = servers("fo-backup", "127.0.0.3", "0A0000000031", backoffice_url=url)
+    backup = servers("fo-backup", "127.0.0.3", "0A0000000031", backoffice_url=url, dialect=dialect)
     main = servers("fo-main", "127.0.0.2", "0A0000000030", backoffice_url=url, lab={"features": feats},
-                   settings_lines=["BACKUP_SERVER_HOSTID=%s" % backup.hostid]).start()
-    wait_for(lambda: main.status()["backoffice"]["last_success"], what="main registered")
-    assert main.status()["backoffice"]["registered_role"] == "MAIN"
+                   backup_hostid=backup.hostid, dialect=dialect).start()
+    wait_for(lambda: main.facts()["bo_success"], what="main registered")
+    assert main.facts()["registered"] == "MAIN"
     backup.start()
     backup.set_config(**{"fne.syncTo.enabled": "true", "fne.syncTo.mainUri": main.url + "/fne/bin/sync",
                          "fne.syncTo.interval": "200ms", "fne.syncTo.retries": "1"})
-    st = wait_for(lambda: (lambda s: s if s["failover"]["peer"]["state"] == "UP" else None)(backup.status()),
-                  what="back-up synced")
-    assert st["failover"]["role"] == "backup" and st["failover"]["peer"]["hostid"] == main.hostid
-    assert st["failover"]["failover_active"] is False and st["backoffice"]["enabled"] is False
+    st = wait_for(lambda: (lambda s: s if s["peer_state"] == "UP" else None)(backup.facts()), what="back-up synced")
+    assert st["role"] == "backup" and st["peer_hostid"] == main.hostid
+    assert st["takeover"] is False and st["bo_enabled"] is False
     assert {f["name"] for f in st["features"]} == {"f1", "f2"}
     # the back-up is passive, the main serves
     code, body = backup.capability()
@@ -586,15 +925,18 @@ def test_flexnetls_failover_and_return(servers, backoffice):
     code, body = main.capability([("f1", 3), ("nope", 1)])
     assert code == 200 and body["served_by"] == "main" and body["server_hostid"] == main.hostid
     assert body["features"] == [{"name": "f1", "count": 3, "expires": "permanent"}]
-    mst = main.status()
-    assert mst["failover"]["role"] == "main" and mst["failover"]["peer"]["state"] == "UP"
-    assert mst["failover"]["peer"]["hostid"] == backup.hostid
+    mst = main.facts()
+    assert mst["role"] == "main" and mst["peer_state"] == "UP"
+    assert mst["peer_hostid"] == backup.hostid
 
     # the main goes away: the back-up takes over
     main.stop()
-    st = wait_for(lambda: (lambda s: s if s["failover"]["failover_active"] else None)(backup.status()),
-                  what="failover")
-    assert st["failover"]["peer"]["state"] == "DOWN" and TS_RE.match(st["failover"]["failover_since"])
+    st = wait_for(lambda: (lambda s: s if s["takeover"] else None)(backup.facts()), what="failover")
+    assert st["peer_state"] == "DOWN" and st["takeover_since"]
+    if dialect == "a":
+        assert TS_RE.match(st["takeover_since"])
+    else:
+        assert isinstance(st["takeover_since"], int)
     code, body = backup.capability([("f2", 5)])
     assert code == 200 and body["served_by"] == "backup" and body["server_hostid"] == backup.hostid
     assert body["features"] == [{"name": "f2", "count": 2, "expires": "2027-12-31"}]
@@ -602,9 +944,8 @@ def test_flexnetls_failover_and_return(servers, backoffice):
 
     # the main returns: the back-up is passive again
     main.start()
-    st = wait_for(lambda: (lambda s: s if not s["failover"]["failover_active"] else None)(backup.status()),
-                  what="failover ended")
-    assert st["failover"]["peer"]["state"] == "UP" and st["failover"]["failover_since"] is None
+    st = wait_for(lambda: (lambda s: s if not s["takeover"] else None)(backup.facts()), what="failover ended")
+    assert st["peer_state"] == "UP" and st["takeover_since"] is None
     assert backup.capability()[0] == 503
     assert any(e["event"] == "failover" and e["detail"].startswith("ended") for e in backup.events())
     # once its sync is enabled, a back-up no longer talks to the back office
@@ -613,42 +954,47 @@ def test_flexnetls_failover_and_return(servers, backoffice):
     assert not [e for e in events[first_sync:] if e["event"].startswith("bo_")]
 
 
-def test_flexnetls_failover_ends_after_maintenance_interval(servers):
-    main = servers("mi-main", "127.0.0.2", "0A0000000040",
-                   settings_lines=["BACKUP_SERVER_HOSTID=0A0000000041/ETHERNET"], lab={"features": [{"name": "f1", "count": 1}]}).start()
-    backup = servers("mi-backup", "127.0.0.3", "0A0000000041", maintenance_interval="2500ms").start()
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_flexnetls_failover_ends_after_maintenance_interval(servers, dialect):
+    main = servers("mi-main", "127.0.0.2", "0A0000000040", backup_hostid="0A0000000041/ETHERNET",
+                   lab={"features": [{"name": "f1", "count": 1}]}, dialect=dialect).start()
+    backup = servers("mi-backup", "127.0.0.3", "0A0000000041", maintenance_interval="2500ms", dialect=dialect).start()
     backup.set_config(**{"fne.syncTo.enabled": "true", "fne.syncTo.mainUri": main.url + "/fne/bin/sync",
                          "fne.syncTo.interval": "100ms", "fne.syncTo.retries": "1"})
-    wait_for(lambda: backup.status()["failover"]["peer"]["state"] == "UP", what="synced")
+    wait_for(lambda: backup.facts()["peer_state"] == "UP", what="synced")
     main.stop()
-    wait_for(lambda: backup.status()["failover"]["failover_active"], what="failover")
+    wait_for(lambda: backup.facts()["takeover"], what="failover")
     assert backup.capability()[1]["served_by"] == "backup"
-    wait_for(lambda: not backup.status()["failover"]["failover_active"], timeout=8, what="failover expired")
+    wait_for(lambda: not backup.facts()["takeover"], timeout=8, what="failover expired")
     code, body = backup.capability()
     assert code == 503 and "maintenance interval" in body["error"]
 
 
-def test_flexnetls_sync_refused_from_unregistered_hostid(servers):
-    main = servers("sr-main", "127.0.0.2", "0A0000000050",
-                   settings_lines=["BACKUP_SERVER_HOSTID=0A0000000051/ETHERNET"]).start()
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_flexnetls_sync_refused_from_unregistered_hostid(servers, dialect):
+    main = servers("sr-main", "127.0.0.2", "0A0000000050", backup_hostid="0A0000000051/ETHERNET",
+                   dialect=dialect).start()
     sync = main.url + "/fne/bin/sync"
     code, body = call(sync, "POST", {"hostid": "0A0000000099/ETHERNET"})
     assert code == 403 and "not the registered back-up" in body["error"]
     code, body = call(sync, "POST", {"hostid": "0a0000000051/ethernet"})
     assert code == 200 and body["main_hostid"] == main.hostid and TS_RE.match(body["synced_at"])
     # a back-up naming a main that does not know it: refused, no failover
-    intruder = servers("sr-intruder", "127.0.0.3", "0A0000000052").start()
+    intruder = servers("sr-intruder", "127.0.0.3", "0A0000000052", dialect=dialect).start()
     intruder.set_config(**{"fne.syncTo.enabled": "true", "fne.syncTo.mainUri": sync,
                            "fne.syncTo.interval": "100ms"})
-    st = wait_for(lambda: (lambda s: s if s["failover"]["peer"]["last_error"] else None)(intruder.status()),
-                  what="refusal")
-    assert "403" in st["failover"]["peer"]["last_error"] and st["failover"]["failover_active"] is False
+    st = wait_for(lambda: (lambda s: s if s["peer_error"] else None)(intruder.facts()), what="refusal")
+    assert "403" in st["peer_error"] and st["takeover"] is False
     assert intruder.capability()[0] == 503
     assert any(e["event"] == "sync" and e["result"] == "error" for e in main.events())
+    assert main.logged("WARN", "sync", "Sync request refused: 0A0000000052/%s is not the registered back-up server "
+                       "of 0A0000000050/%s (the registered back-up is 0A0000000051/%s)"
+                       % ((LOG_TYPE[dialect],) * 3))
 
 
-def test_flexnetls_standalone_capability_and_not_ready(servers):
-    srv = servers("cap", "127.0.0.2", "0A0000000060", lab={"startup_delay": 1.0}).start(wait=False)
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_flexnetls_standalone_capability_and_not_ready(servers, dialect):
+    srv = servers("cap", "127.0.0.2", "0A0000000060", lab={"startup_delay": 1.0}, dialect=dialect).start(wait=False)
     # before READY: closed or 503 not ready
     code, body = wait_for(lambda: _try(lambda: call(srv.url + "/fne/bin/capability", "POST", {"features": []},
                                                     timeout=1)), what="port open")
@@ -658,8 +1004,8 @@ def test_flexnetls_standalone_capability_and_not_ready(servers):
     assert code == 200 and body == {"served_by": "main", "server_hostid": srv.hostid, "features": [],
                                     "denied": [{"name": "unknown", "requested": 1, "available": 0,
                                                 "reason": "UNKNOWN_FEATURE"}]}
-    assert "not available: unknown" in srv.log()
-    assert srv.status()["failover"]["role"] == "standalone"
+    assert any("not available: unknown" in m for m in srv.messages())
+    assert srv.facts()["role"] == "standalone"
 
 
 def _try(fn):

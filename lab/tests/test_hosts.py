@@ -1,7 +1,8 @@
 """The lab's hosts (fnlslab.hosts) and command line (fnlslab.cli).
 
-The first tests need nothing; the ones marked ``lab`` start a real one-pair lab (network
-namespaces, overlay roots, sshd) and need root plus the base rootfs (built when missing).
+The first tests need nothing; the ones using the ``lab`` fixtures start a real one-pair lab (network
+namespaces, overlay roots, sshd) and need root plus the base rootfs (built when missing): one of
+dialect a, and one of dialect b brought up with ``fnlslab up --dialect b`` (marked ``lab``).
 """
 
 import json
@@ -37,6 +38,11 @@ def test_host_identity_is_distinct_and_valid():
         assert first & 0x02 == 0x02, "locally administered"
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
     assert H._mac("another seed", names[0]) != macs[0]
+    uuids = [H._product_uuid(seed, n) for n in names]
+    assert len(set(uuids)) == len(names)
+    for u in uuids:
+        assert [len(part) for part in u.split("-")] == [8, 4, 4, 4, 12] and u == u.lower()
+        int(u.replace("-", ""), 16)
     assert H.host_name(3, "backup") == "fnls-p03-backup"
 
 
@@ -69,6 +75,10 @@ def test_cli_parses_every_command():
     p = cli.build_parser()
     a = p.parse_args(["up", "--pairs", "3", "--dir", "/x", "--startup-delay", "1.5", "--bo-port", "9999"])
     assert (a.pairs, a.dir, a.startup_delay, a.bo_port, a.producer) == (3, "/x", 1.5, 9999, "demo")
+    assert a.dialect == "a"
+    assert p.parse_args(["up", "--pairs", "1", "--dialect", "b"]).dialect == "b"
+    with pytest.raises(SystemExit):
+        p.parse_args(["up", "--pairs", "1", "--dialect", "c"])
     assert p.parse_args(["down", "--purge"]).purge
     a = p.parse_args(["ssh", "fnls-p01-main", "--", "uname", "-a"])
     assert a.host == "fnls-p01-main" and [c for c in a.command if c != "--"] == ["uname", "-a"]
@@ -161,6 +171,7 @@ def test_inventory_has_the_lab_settings(lab):
     assert gv["failover_pair_backoffice_password"] == (lab.dir / "backoffice.password").read_text().strip()
     assert gv["failover_pair_admin_password"] == (lab.dir / "admin.password").read_text().strip()
     assert gv["failover_pair_portal_url"] == "http://127.0.0.1:%d/portal/" % lab.bo["port"]
+    assert gv["fnlslab_dialect"] == "a" and lab.dialect == "a"
 
 
 def test_ssh_into_both_hosts_with_the_inventory(lab):
@@ -207,7 +218,7 @@ def test_server_hostid_is_the_eth0_mac(lab):
             break
         time.sleep(0.5)
     assert answer is not None, "the server's REST API did not answer: %s" % r.stderr
-    ethernet = [x for x in answer if x["type"] == "ETHERNET"]
+    ethernet = [x for x in answer["hostids"] if x["type"] == "ETHERNET"]
     assert ethernet and ethernet[0]["value"] == main.mac.replace(":", "").upper()
     # the timeline has the server's start
     deadline = time.monotonic() + 15
@@ -246,3 +257,88 @@ def test_down_leaves_nothing_running(lab):
     assert str(lab.dir) not in mounts
     lab.down()                                               # twice is fine
     assert cli.main(["down", "--dir", str(lab.dir)]) == 0     # and from the command line
+
+
+# --------------------------------------------------------------------------------------------
+# a one-pair lab of dialect b, brought up with the command line
+
+@pytest.fixture(scope="module")
+def lab_b(tmp_path_factory):
+    reason = _lab_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    try:
+        H.ensure_rootfs(ROOTFS_CACHE)
+    except Exception as exc:  # no mirror reachable, ...
+        pytest.skip("cannot build the base rootfs: %s" % exc)
+    d = tmp_path_factory.mktemp("labb")
+    rc = cli.main(["up", "--pairs", "1", "--dialect", "b", "--dir", str(d), "--startup-delay", "1.0",
+                   "--bo-port", str(_free_port()), "--cache", ROOTFS_CACHE])
+    assert rc == 0
+    lab = H.Lab.load(d)
+    yield lab
+    lab.down()
+
+
+_B_PROBE = """
+import json, sys, urllib.request
+base, password = sys.argv[1], sys.argv[2]
+def get(path, token=None, body=None):
+    req = urllib.request.Request(base + path, data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=3) as resp:
+        return json.loads(resp.read())
+token = get("/api/1.0/instances/~/authorize", body={"user": "admin", "password": password})["token"]
+print(json.dumps({"health": get("/api/1.0/health"), "hostids": get("/api/1.0/hostids"),
+                  "status": get("/api/1.0/instances/~/server-status", token)}))
+"""
+
+
+@pytest.mark.lab
+def test_lab_dialect_b_server_answers_b_status(lab_b):
+    assert lab_b.dialect == "b"
+    inv = yaml.safe_load(lab_b.inventory.read_text())
+    assert inv["all"]["children"]["fnls_servers"]["vars"]["fnlslab_dialect"] == "b"
+    main, backup = lab_b.host("fnls-p01-main"), lab_b.host("fnls-p01-backup")
+    # the settings file of dialect b, no shell settings file; a product uuid of its own per host
+    upper = lab_b.host_root(main.name)
+    conf = (upper / "opt/flexnetls/demo/local-configuration.yaml").read_text()
+    assert "\nport: 7070\n" in conf and "\nloggingStyle: JSON_ROLLOVER\n" in conf
+    assert not (upper / "etc/default/flexnetls-demo").exists()
+    uuids = {}
+    for h in (main, backup):
+        r = _inventory_ssh(lab_b, h.name, "cat %s" % H.PRODUCT_UUID_PATH)
+        assert r.returncode == 0, r.stderr
+        uuids[h.name] = r.stdout.strip()
+        assert uuids[h.name] == h.product_uuid
+    assert len(set(uuids.values())) == 2
+
+    r = _inventory_ssh(lab_b, main.name, "service flexnetls-demo start")
+    assert r.returncode == 0, r.stdout + r.stderr
+    deadline = time.monotonic() + 30
+    answer = None
+    while time.monotonic() < deadline:
+        r = lab_b.netns_run(main, ["python3", "-c", _B_PROBE, "http://%s:7070" % main.addr, lab_b.admin_password],
+                            timeout=10)
+        if r.returncode == 0:
+            answer = json.loads(r.stdout)
+            break
+        time.sleep(0.5)
+    assert answer is not None, "the server's REST API did not answer: %s" % r.stderr
+    status = answer["status"]
+    assert status["server"]["hostId"] == main.hostid and status["server"]["state"] == "READY"
+    assert isinstance(status["server"]["startTime"], int)
+    assert status["failover"]["serverRole"] == "STANDALONE" and status["backOffice"]["active"] is True
+    assert answer["health"]["LLS"]["status"] == "UP"
+    assert answer["health"]["LLS"]["serverInstanceID"] == status["server"]["instanceId"]
+    assert answer["hostids"]["selected"] == {"hostidType": "ETHERNET",
+                                             "hostidValue": main.mac.replace(":", "").upper()}
+    assert {"hostidType": "VM_UUID", "hostidValue": main.product_uuid.upper()} in answer["hostids"]["hostids"]
+    # the log: one JSON object a line, starting with b's start line
+    log = (upper / "var/opt/flexnetls/demo/logs/flexnetls.log").read_text().splitlines()
+    first = json.loads(log[0])
+    assert first["message"] == "New license server instance %s has been constructed" % status["server"]["instanceId"]
+    assert all(isinstance(json.loads(line), dict) for line in log)
+    assert cli.main(["status", "--dir", str(lab_b.dir)]) == 0

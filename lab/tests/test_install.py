@@ -33,6 +33,7 @@ def test_install_layout_and_modes(tmp_path):
         "lab_json": "opt/flexnetls/acme/lab.json",
         "init_script": "etc/init.d/flexnetls-acme",
         "settings": "etc/default/flexnetls-acme",
+        "local_configuration": "opt/flexnetls/acme/local-configuration.yaml",
         "data_dir": "var/opt/flexnetls/acme",
         "log_dir": "var/opt/flexnetls/acme/logs",
     }
@@ -47,7 +48,8 @@ def test_install_layout_and_modes(tmp_path):
                      "security.admin.user": "admin", "security.admin.password": "pw<&>",
                      "fne.syncTo.maintenanceInterval": "7d"}
     with open(paths["lab_json"]) as fh:
-        assert json.load(fh) == {"startup_delay": 0.5}
+        assert json.load(fh) == {"startup_delay": 0.5, "dialect": "a"}
+    assert not os.path.exists(paths["local_configuration"])  # dialect a has no YAML settings
     with open(paths["init_script"]) as fh:
         script = fh.read()
     assert "@PRODUCER@" not in script and "PRODUCER=acme" in script
@@ -68,7 +70,7 @@ def test_install_defaults_settings_file(tmp_path):
     assert "\n#BACKUP_SERVER_HOSTID=" in text and "\n#ACTIVE_HOSTID=" in text
     assert paths["settings"].endswith("/etc/default/flexnetls-demo")
     with open(paths["lab_json"]) as fh:
-        assert json.load(fh) == {}
+        assert json.load(fh) == {"dialect": "a"}
 
 
 def test_install_is_idempotent_and_keeps_admin_edits(tmp_path):
@@ -87,11 +89,41 @@ def test_install_is_idempotent_and_keeps_admin_edits(tmp_path):
     with open(paths["emulator"]) as fh, open(flexnetls.__file__) as src:
         assert fh.read() == src.read()
     with open(paths["lab_json"]) as fh:
-        assert json.load(fh) == {"bind": "127.0.0.5"}
+        assert json.load(fh) == {"bind": "127.0.0.5", "dialect": "a"}
     assert mode(paths["producer_settings"]) == 0o640
     install_server(root, lab={"bind": "127.0.0.6"})
     with open(paths["lab_json"]) as fh:
-        assert json.load(fh) == {"bind": "127.0.0.6"}
+        assert json.load(fh) == {"bind": "127.0.0.6", "dialect": "a"}
+
+
+def test_install_dialect_b_writes_local_configuration(tmp_path):
+    root = str(tmp_path / "host")
+    paths = install_server(root, producer="acme", lab={"startup_delay": 0.5}, port=7171, dialect="b",
+                           settings_extra_lines=["backup-server-hostid: 0A1B2C3D4E60/ETHERNET"])
+    assert paths["local_configuration"] == os.path.join(root, "opt/flexnetls/acme/local-configuration.yaml")
+    assert mode(paths["local_configuration"]) == 0o644
+    assert not os.path.exists(paths["settings"])  # no shell settings file in dialect b
+    with open(paths["local_configuration"]) as fh:
+        text = fh.read()
+    assert flexnetls.parse_local_configuration(text) == {
+        "port": "7171", "loggingStyle": "JSON_ROLLOVER", "backup-server-hostid": "0A1B2C3D4E60/ETHERNET"}
+    for word in ("#active-hostid:", "#backup-server-hostid:", "DAILY_ROLLOVER", "/etc/init.d/flexnetls-acme"):
+        assert word in text
+    with open(paths["lab_json"]) as fh:
+        assert json.load(fh) == {"startup_delay": 0.5, "dialect": "b"}
+    # kept on a second install (an administrator's edits), lab.json follows the dialect asked for
+    with open(paths["local_configuration"], "a") as fh:
+        fh.write("active-hostid: 0A1B2C3D4E5F/ETHERNET\n")
+    install_server(root, producer="acme", dialect="b")
+    with open(paths["local_configuration"]) as fh:
+        assert fh.read() == text + "active-hostid: 0A1B2C3D4E5F/ETHERNET\n"
+    with pytest.raises(ValueError):
+        install_server(root, producer="acme", dialect="c")
+    with pytest.raises(ValueError):
+        install_server(root, producer="acme", dialect="b", lab={"dialect": "a"})
+    with open(paths["init_script"]) as fh:
+        script = fh.read()
+    assert 'LOCALCONF=$PROGDIR/local-configuration.yaml' in script and '--local-configuration "$LOCALCONF"' in script
 
 
 def test_install_rejects_bad_producer(tmp_path):
@@ -135,8 +167,10 @@ def _alive(pid):
 
 
 @pytest.fixture
-def init_host(tmp_path):
-    """An installed server whose init script uses paths under tmp_path instead of / ."""
+def init_host(tmp_path, request):
+    """An installed server whose init script uses paths under tmp_path instead of / (dialect a, or the
+    dialect given by indirect parametrization)."""
+    dialect = getattr(request, "param", "a")
     if not shutil.which("start-stop-daemon"):
         pytest.skip("start-stop-daemon not available")
     root = str(tmp_path / "host")
@@ -148,7 +182,7 @@ def init_host(tmp_path):
     machine_id.write_text("0123456789abcdef0123456789abcdef\n")
     paths = install_server(root, backoffice_url="http://127.0.0.1:9/flexnet/deviceservices", port=port,
                            lab={"bind": ip, "startup_delay": 0.3, "hostid_overrides": {"ETHERNET": "0A00000000A1"},
-                                "machine_id_path": str(machine_id), "poll_interval": 60})
+                                "machine_id_path": str(machine_id), "poll_interval": 60}, dialect=dialect)
     python = os.path.realpath(sys.executable)
     with open(paths["init_script"]) as fh:
         script = fh.read()
@@ -164,7 +198,7 @@ def init_host(tmp_path):
     def run(action):
         return subprocess.run(["sh", paths["init_script"], action], capture_output=True, text=True, timeout=30)
 
-    host = {"run": run, "paths": paths, "pidfile": pidfile, "url": "http://%s:%d" % (ip, port)}
+    host = {"run": run, "paths": paths, "pidfile": pidfile, "url": "http://%s:%d" % (ip, port), "dialect": dialect}
     yield host
     run("stop")
     try:
@@ -176,6 +210,7 @@ def init_host(tmp_path):
         pass
 
 
+@pytest.mark.parametrize("init_host", ["a", "b"], indirect=True)
 def test_install_init_script_start_status_stop(init_host):
     run, pidfile, url = init_host["run"], init_host["pidfile"], init_host["url"]
     assert run("status").returncode == 3
@@ -208,7 +243,10 @@ def test_install_init_script_start_status_stop(init_host):
     assert run("stop").returncode == 0  # stopping a stopped service is fine
     with open(os.path.join(init_host["paths"]["log_dir"], "flexnetls.log")) as fh:
         log = fh.read()
-    assert log.count("Server stopping") == 2
+    stop_line = {"a": "Server stopping", "b": "License server shutting down"}[init_host["dialect"]]
+    assert log.count(stop_line) == 2
+    if init_host["dialect"] == "b":  # the init script passed local-configuration.yaml: JSON log lines
+        assert all(json.loads(line)["message"] for line in log.splitlines())
     assert run("bogus").returncode == 2
 
 
