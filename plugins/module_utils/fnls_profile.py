@@ -96,6 +96,10 @@ SPEC = [
     ('log.start_grace', 15, 'M',
      'seconds after the server answers during which its log must show a start line; later, the wait stops and '
      'names log.patterns.start'),
+    # --- the service ---------------------------------------------------------------------------------
+    ('service.pid_file', '/run/{service}.pid', 'M',
+     'PID file of a server run by an init script ({service} is the service name), to date the process\'s start; '
+     'systemd installs use the unit\'s MainPID'),
     # --- the settings file ---------------------------------------------------------------------------------
     ('settings.form', 'auto', 'M',
      'form of the file holding BACKUP_SERVER_HOSTID: shell (KEY=VALUE), systemd (Environment= lines of a drop-in), '
@@ -119,7 +123,8 @@ SPEC = [
         'rest_last_contact': 'lastContactDate', 'rest_status': 'statusInfo.status',
     }, 'M', 'fields of the device records (lab: list, id, servers, server_ids, last_contact; rest: rest_*; '
             'the rest read model deviceId/backupDeviceId is C)'),
-    ('portal.server_path', '/portal/servers/{device_id}', 'M', 'the End-User Portal\'s View Server page, below the portal URL'),
+    ('portal.server_path', 'servers/{device_id}', 'M',
+     'the End-User Portal\'s View Server page, relative to failover_pair_portal_url ({device_id}: the device\'s id)'),
 ]
 
 STATUS_FACTS = tuple(sorted(dict((k, d) for k, d, _m, _w in SPEC)['status.fields']))

@@ -69,6 +69,39 @@ class Service(object):
         self.module.fail_json(msg='Reading the state of the service %s failed: "%s" exited with %s: %s'
                                   % (self.name, self.show('status'), rc, (err or out).strip()[:300] or 'no output'))
 
+    def main_pid(self, pid_file=None):
+        """The PID of the running server: systemd's MainPID, else the first number in ``pid_file``; None when
+        not known."""
+        if self.manager == 'systemctl':
+            rc, out, err = self.module.run_command(self.prefix + ['show', '-p', 'MainPID', '--value', self.name])
+            if rc == 0 and out.strip().isdigit() and int(out.strip()) > 0:
+                return int(out.strip())
+            return None
+        if not pid_file:
+            return None
+        try:
+            with open(pid_file) as handle:
+                text = handle.read(64).strip().split()
+        except (IOError, OSError):
+            return None
+        return int(text[0]) if text and text[0].isdigit() else None
+
+    def process_started_at(self, pid_file=None):
+        """The host's time (epoch seconds) at which the server's process started, from /proc; None when not
+        known (no PID, or no /proc)."""
+        pid = self.main_pid(pid_file)
+        if not pid:
+            return None
+        try:
+            with open('/proc/%d/stat' % pid) as handle:
+                stat = handle.read()
+            with open('/proc/stat') as handle:
+                btime = [int(line.split()[1]) for line in handle if line.startswith('btime ')][0]
+            ticks = int(stat[stat.rindex(')') + 2:].split()[19])
+            return btime + ticks / float(os.sysconf('SC_CLK_TCK'))
+        except (IOError, OSError, ValueError, IndexError):
+            return None
+
     def run(self, action):
         self.commands.append(self.show(action))
         rc, out, err = self.module.run_command(self.argv(action))

@@ -36,8 +36,10 @@ options:
     default: auto
   settings_path:
     description:
-      - The server's local settings file; in host mode its C(ACTIVE_HOSTID), when set, is the selected hostid.
-      - A missing file means no C(ACTIVE_HOSTID).
+      - The server's local settings file; in host mode its active hostid pin (profile key
+        C(settings.active_hostid_key), C(ACTIVE_HOSTID) by default), when set, is the selected hostid. Its form
+        (shell, systemd drop-in or C(local-configuration.yaml)) follows profile key C(settings.form).
+      - A missing file means no pin.
     type: path
     default: /etc/default/flexnetls-demo
   net_interface:
@@ -54,9 +56,11 @@ options:
     default: /sys/class/net
   machine_id_path:
     description:
-      - In host mode, the machine id file from which the VM_UUID hostid is made.
+      - In host mode, the file from which the VM_UUID hostid is made, a machine id (32 hex digits) or an SMBIOS
+        product UUID (8-4-4-4-12).
+      - Defaults to the profile key C(hostids.vm_uuid_path) (C(/etc/machine-id); real virtual machines derive it
+        from C(/sys/class/dmi/id/product_uuid)).
     type: path
-    default: /etc/machine-id
 attributes:
   check_mode:
     support: full
@@ -69,17 +73,17 @@ attributes:
     description: Runs on the license server's host, a POSIX system.
     platforms: posix
 notes:
-  - The REST endpoint C(GET /api/1.0/hostids) is the vendor's; its answer is read as a list of
-    C({"type", "value", "selected"}) entries (or an object with such a list under C(hostids)).
-  - Host mode follows C(lab/MODEL.md) section 1, which is modelled. ETHERNET is the MAC of the first
-    interface in name order that is not C(lo) (change it with O(net_interface)); VM_UUID is the machine
-    id of O(machine_id_path) written as an upper-case UUID; the selected hostid is C(ACTIVE_HOSTID) from
-    O(settings_path) when set, else ETHERNET. A server that derives its hostids differently is asked with
-    O(source=api).
+  - The REST endpoint C(GET /api/1.0/hostids) is the vendor's [confirmed] and answers an object with the list
+    under C(hostids) [confirmed]; the entries' fields and the selected marker are read as the interface profile's
+    C(hostids.*) keys say (see the collection's C(docs/PROFILE.md)).
+  - Host mode is modelled. ETHERNET is the MAC of the first interface in name order that is not C(lo) (change it
+    with O(net_interface)); VM_UUID is made from O(machine_id_path) as an upper-case UUID; the selected hostid is
+    the pin from O(settings_path) when set, else ETHERNET. A server that derives its hostids differently is asked
+    with O(source=api).
   - Hostids are normalised; ETHERNET values are written as 12 upper-case hex digits without separators.
   - The admin credentials of the O(server_url) options are not needed (the hostids endpoint needs no
     authentication); they are accepted so that C(module_defaults) for the group C(fnls.failover.server_api)
-    apply to this module too. The path of the endpoint can be changed with O(api_paths) key C(hostids_path).
+    apply to this module too. The path of the endpoint is the profile key C(paths.hostids).
 seealso:
   - module: fnls.failover.local_settings
 """
@@ -158,18 +162,13 @@ fallback_reason:
   sample: "connection refused by http://127.0.0.1:7070"
 """
 
-import json
 import os
-import socket
-import ssl
-import urllib.error
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_native, to_text
-from ansible.module_utils.urls import SSLValidationError, open_url
+from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
-    check_api_paths, server_api_argument_spec)
+    check_api_paths, server_api_argument_spec, server_client)
 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_hostid import (
     Hostid,
@@ -179,10 +178,9 @@ from ansible_collections.fnls.failover.plugins.module_utils.fnls_hostid import (
     parse_hostid,
     select_hostid,
 )
-from ansible_collections.fnls.failover.plugins.module_utils.fnls_settings import SettingsFile
-
-HOSTIDS_ENDPOINT = '/api/1.0/hostids'
-
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_settings_forms as settings_forms
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
+    FnlsHttpError, HttpError, NotReady, Timeout, Unreachable)
 
 class ServerDown(Exception):
     """The server is not running or not ready: host mode may stand in."""
@@ -193,78 +191,54 @@ class ServerFailed(Exception):
 
 
 def _fetch_api(params):
-    url = params['server_url'].rstrip('/') + ((params.get('api_paths') or {}).get('hostids_path') or HOSTIDS_ENDPOINT)
+    """[(Hostid, selected)] from the server's hostids answer, read as the interface profile describes it."""
+    client = server_client(params)
     try:
-        response = open_url(
-            url,
-            method='GET',
-            headers={'Accept': 'application/json'},
-            timeout=params['timeout'],
-            validate_certs=params['validate_certs'],
-            ca_path=params['ca_path'],
-        )
-        body = response.read()
-    except urllib.error.HTTPError as exc:
-        if exc.code == 503:
-            raise ServerDown('%s answered 503 (not ready)' % url)
-        raise ServerFailed('Asking %s for the hostids, the server answered HTTP %s; check server_url, or use '
-                           'source=host.' % (url, exc.code))
-    except SSLValidationError as exc:
-        raise ServerFailed('Asking %s for the hostids, the TLS certificate could not be verified (%s); set ca_path '
-                           'to the CA that signed it.' % (url, to_native(exc)))
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, ssl.SSLError):
-            raise ServerFailed('Asking %s for the hostids, the TLS connection failed (%s); set ca_path to the CA '
-                               'that signed the certificate.' % (url, to_native(reason)))
-        if isinstance(reason, ConnectionRefusedError):
-            raise ServerDown('connection refused by %s' % params['server_url'])
-        if isinstance(reason, (socket.timeout, TimeoutError)):
-            raise ServerDown('no answer from %s within %s s' % (params['server_url'], params['timeout']))
-        raise ServerDown('cannot connect to %s (%s)' % (params['server_url'], to_native(reason)))
-    except (socket.timeout, TimeoutError):
-        raise ServerDown('no answer from %s within %s s' % (params['server_url'], params['timeout']))
-    except (ConnectionError, OSError) as exc:
-        raise ServerDown('cannot connect to %s (%s)' % (params['server_url'], to_native(exc)))
-
-    try:
-        data = json.loads(to_text(body, errors='surrogate_or_strict'))
-    except ValueError:
-        raise ServerFailed('Asking %s for the hostids, the answer was not JSON; check that server_url points at '
-                           'the license server.' % url)
-    if isinstance(data, dict) and isinstance(data.get('hostids'), list):
-        data = data['hostids']
-    if not isinstance(data, list) or not all(
-            isinstance(item, dict) and item.get('type') and item.get('value') is not None for item in data):
-        raise ServerFailed('Asking %s for the hostids, the answer was not a list of {type, value} entries; '
-                           'check that server_url points at the license server.' % url)
+        items = client.hostids()
+    except NotReady:
+        raise ServerDown('%s answered 503 (not ready)' % client.url)
+    except (Unreachable, Timeout) as exc:
+        raise ServerDown(to_native(exc).rstrip('.'))
+    except HttpError as exc:
+        raise ServerFailed('Asking %s for the hostids, the server answered HTTP %s; check server_url and the '
+                           'profile key paths.hostids, or use source=host.' % (client.url, exc.status))
+    except FnlsHttpError as exc:
+        raise ServerFailed('Asking %s for the hostids: %s Check that server_url points at the license server, and '
+                           'the profile keys hostids.*, or use source=host.' % (client.url, to_native(exc)))
     entries = []
-    for item in data:
-        htype = to_text(item['type']).upper()
-        value = to_text(item['value'])
+    for item in items:
         try:
-            hostid = parse_hostid('%s/%s' % (value, htype))
+            hostid = parse_hostid('%s/%s' % (item['value'], item['type']))
         except HostidError:
-            # A type or form this collection does not know: report it as the server wrote it.
-            hostid = Hostid(value, htype)
+            hostid = Hostid(item['value'], item['type'])
         entries.append((hostid, bool(item.get('selected'))))
     if entries and not any(selected for _hostid, selected in entries):
-        # Nothing marked: the server's own rule (ETHERNET, else the first one).
         chosen = select_hostid([hostid for hostid, _selected in entries])
         entries = [(hostid, hostid == chosen) for hostid, _selected in entries]
     return entries
 
 
 def _read_active_hostid(module, settings_path):
+    """The active hostid pinned in the settings file (profile keys settings.form, settings.active_hostid_key)."""
     if not os.path.exists(settings_path):
         return None
+    prof = module.params['_fnls_profile']
+    key = prof['settings']['active_hostid_key']
     try:
         with open(settings_path, 'rb') as handle:
             data = handle.read()
     except (IOError, OSError) as exc:
-        module.fail_json(msg='Reading ACTIVE_HOSTID from %s failed (%s); run the task with become: true or set '
-                             'settings_path.' % (settings_path, to_native(exc.strerror or exc)))
-    return SettingsFile.from_bytes(data).get('ACTIVE_HOSTID') or None
+        module.fail_json(msg='Reading %s from %s failed (%s); run the task with become: true or set '
+                             'settings_path.' % (key, settings_path, to_native(exc.strerror or exc)))
+    form = prof['settings']['form']
+    if form == 'auto':
+        form = settings_forms.detect_form(settings_path, data)
+    try:
+        value = settings_forms.parse(form, data).get(key)
+    except Exception as exc:  # the editors raise their own errors for files they cannot read
+        module.fail_json(msg='Reading %s from %s (form %s) failed: %s; correct the file, or set the profile key '
+                             'settings.form.' % (key, settings_path, form, to_native(exc)))
+    return value or None
 
 
 def _check_net_interface(module, params):
@@ -309,12 +283,14 @@ def main():
             settings_path=dict(type='path', default='/etc/default/flexnetls-demo'),
             net_interface=dict(type='str'),
             sys_class_net=dict(type='path', default='/sys/class/net'),
-            machine_id_path=dict(type='path', default='/etc/machine-id'),
+            machine_id_path=dict(type='path'),
         ),
         supports_check_mode=True,
     )
-    check_api_paths(module)
+    prof = check_api_paths(module)
     params = module.params
+    if not params['machine_id_path']:
+        params['machine_id_path'] = prof['hostids']['vm_uuid_path']
     result = dict(changed=False)
 
     entries = None

@@ -94,6 +94,13 @@ options:
   guard_main_hostid:
     description: The main's hostid, C(<value>/<TYPE>), for the V(backoffice) evidence.
     type: str
+  guard_main_names_backup:
+    description:
+      - With the V(status) evidence and O(guard_backup_hostid), the main's status must name this back-up as its own
+        (automatic registration, C(BACKUP_SERVER_HOSTID)). Set V(false) for a pair registered through the device API,
+        whose main names no back-up.
+    type: bool
+    default: true
   guard_since:
     description:
       - ISO 8601 UTC time at or after which the main is known to have been stopped or started by this run
@@ -383,7 +390,8 @@ def _guard_status(p, timeout, guard):
                 '@HEAD@ has started again since its contact was confirmed (boot %s, expected %s). Confirm the main '
                 'again (fnls.failover.backoffice_wait) and pass its boot_id.'
                 % (status.get('boot_id'), p['guard_boot_id']))
-    if p['guard_backup_hostid'] and not ev.same_hostid(status.get('backup_hostid'), p['guard_backup_hostid']):
+    if p['guard_backup_hostid'] and p.get('guard_main_names_backup', True) \
+            and not ev.same_hostid(status.get('backup_hostid'), p['guard_backup_hostid']):
         return ('the main names back-up %s, not %s' % (status.get('backup_hostid'), p['guard_backup_hostid']),
                 '@HEAD@ names the back-up %s, not %s. Set BACKUP_SERVER_HOSTID=%s on the main, restart it and confirm '
                 'its contact (fnls.failover.backoffice_wait).'
@@ -507,6 +515,7 @@ def run_module():
         guard_backup_hostid=dict(type='str'),
         guard_evidence=dict(type='list', elements='str', choices=list(GUARD_SOURCES), default=list(GUARD_SOURCES)),
         guard_main_hostid=dict(type='str'),
+        guard_main_names_backup=dict(type='bool', default=True),
         guard_since=dict(type='str'),
         guard_backoffice_url=dict(type='str'),
         guard_backoffice_user=dict(type='str', default='admin'),

@@ -58,6 +58,15 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+process_started_at:
+  description:
+    - When the server's process started, by the managed host's clock (ISO 8601 UTC), read from C(/proc) for the
+      PID that systemd (C(MainPID)) or the init script's PID file (profile key C(service.pid_file)) gives; null when
+      the server does not run or the PID is not known. The collection dates the main's latest start with it when it
+      did not start the main itself.
+  returned: always
+  type: str
+  sample: "2026-11-29T12:00:00.120Z"
 running:
   description: Whether the service runs.
   returned: always
@@ -91,6 +100,7 @@ from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
     check_api_paths, server_api_argument_spec, server_client)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
     AuthFailed, FnlsHttpError, NotReady, Timeout, Unreachable)
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_profile import format_ts
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_service import Service
 
 
@@ -133,8 +143,13 @@ def main():
         reachable, ready, status, error = read_server(client)
     except AuthFailed as e:
         module.fail_json(msg='Reading the status of %s failed: %s' % (module.params['name'], e))
+    prof = module.params['_fnls_profile']
+    started = None
+    if running:
+        started = svc.process_started_at(prof['service']['pid_file'].format(service=module.params['name']))
     module.exit_json(changed=False, running=running, reachable=reachable, ready=ready, status=status,
-                     status_error=error, boot_id=(status or {}).get('boot_id'))
+                     status_error=error, boot_id=(status or {}).get('boot_id'),
+                     process_started_at=format_ts(started) if started is not None else None)
 
 
 if __name__ == '__main__':
