@@ -140,7 +140,7 @@ def _double(value):
             out.append('\\t')
         elif ord(char) < 0x20 or 0x7f <= ord(char) <= 0x9f:
             out.append('\\x%02x' % ord(char))
-        elif char in '\u2028\u2029\ufeff':
+        elif char in '\u2028\u2029\ufeff\ufffe\uffff':
             out.append('\\u%04x' % ord(char))
         else:
             out.append(char)
@@ -148,7 +148,7 @@ def _double(value):
 
 
 def _single(value):
-    if any(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f or c in '\u2028\u2029\ufeff' for c in value):
+    if any(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f or c in '\u2028\u2029\ufeff\ufffe\uffff' for c in value):
         return None
     return "'%s'" % value.replace("'", "''")
 
@@ -461,7 +461,7 @@ class YamlSettings(object):
         return _meaning(value) == resolve_plain(line.value)
 
     def _snapshot(self, key):
-        return [(line.key, line.raw) for line in self.lines if line.kind == 'key' and line.key != key]
+        return [(line.key, line.raw.rstrip(b'\r\n')) for line in self.lines if line.kind == 'key' and line.key != key]
 
     def _check_reads_back(self, saved, key, expected):
         before = [(k, raw) for k, raw in YamlSettings(saved, self.bom)._snapshot(key)]

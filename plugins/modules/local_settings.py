@@ -118,6 +118,7 @@ options:
         change, or in the other forms.
       - When C(systemctl) is missing or systemd is not running on the host (no C(/run/systemd/system)),
         the reload is skipped and RV(daemon_reload_skipped) says why; the module does not fail.
+      - When C(systemctl daemon-reload) itself fails, the module fails, saying that the drop-in was written.
       - Set V(false) to reload later yourself, for example once after several changes.
     type: bool
     default: true
