@@ -221,6 +221,37 @@ def _parse_single(text):
     return None
 
 
+def _scan(text, depth, quote):
+    """Follow flow brackets and quotes through one line; None once everything opened is closed, else the state."""
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if quote == '"':
+            if c == '\\':
+                i += 2
+                continue
+            if c == '"':
+                quote = None
+        elif quote == "'":
+            if c == "'":
+                if text[i + 1:i + 2] == "'":
+                    i += 2
+                    continue
+                quote = None
+        elif c in '"\'' and (i == 0 or text[i - 1] in ' \t[{,:'):
+            quote = c
+        elif c in '[{':
+            depth += 1
+        elif c in ']}':
+            depth -= 1
+        elif c == '#' and (i == 0 or text[i - 1] in ' \t'):
+            break
+        if quote is None and depth <= 0 and c in ']}"\'':
+            return None
+        i += 1
+    return (depth, quote) if (depth > 0 or quote) else None
+
+
 class Line(object):
     """One physical line of the file.
 
@@ -235,7 +266,7 @@ class Line(object):
     quoted value, or a plain value YAML would not read as one scalar).
     """
 
-    __slots__ = ('raw', 'lineno', 'kind', 'key', 'keytext', 'sep', 'value', 'vtext', 'vkind', 'tail', 'eol')
+    __slots__ = ('raw', 'lineno', 'kind', 'base', 'key', 'keytext', 'sep', 'value', 'vtext', 'vkind', 'tail', 'eol')
 
     def __init__(self, raw, lineno=0):
         self.raw = raw
@@ -251,6 +282,7 @@ class Line(object):
         else:
             self.eol, body = '', text
         self._classify(body)
+        self.base = self.kind
 
     def _classify(self, body):
         if body.strip(' \t') == '':
@@ -362,6 +394,26 @@ class YamlSettings(object):
     def _renumber(self):
         for number, line in enumerate(self.lines, 1):
             line.lineno = number
+            line.kind = line.base
+        self._mark_continuations()
+
+    def _mark_continuations(self):
+        """Mark as ``cont`` the lines that go on a quoted scalar or flow collection left open on a key line.
+
+        YAML lets those go on at column 0, where they would look like keys of their own.
+        """
+        index = 0
+        while index < len(self.lines):
+            line = self.lines[index]
+            index += 1
+            if line.kind != 'key' or line.vkind not in ('open', 'flow'):
+                continue
+            body = line.raw.decode(_ENCODING, _ERRORS).rstrip('\r\n')
+            state = _scan(body[len(line.keytext) + len(line.sep):], 0, None)
+            while state is not None and index < len(self.lines):
+                self.lines[index].kind = 'cont'
+                state = _scan(self.lines[index].raw.decode(_ENCODING, _ERRORS).rstrip('\r\n'), *state)
+                index += 1
 
     def to_bytes(self):
         return (BOM if self.bom else b'') + b''.join(line.raw for line in self.lines)

@@ -468,7 +468,12 @@ def main():
     path = os.path.realpath(given_path) if os.path.islink(given_path) else given_path
 
     before_bytes = _read(module, path)
-    form = params['form'] if params['form'] != 'auto' else detect_form(path, before_bytes)
+    form = params['form']
+    if form == 'auto':
+        # a link's own place counts first (a link in a *.service.d directory is a drop-in wherever it points)
+        form = detect_form(given_path, before_bytes)
+        if form == 'shell':
+            form = detect_form(path, before_bytes)
     create = params['create'] if params['create'] is not None else form == 'systemd'
     missing = before_bytes is None
     make_directory = _plan_missing(module, path, form, create) if missing else None

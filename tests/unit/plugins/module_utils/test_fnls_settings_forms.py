@@ -487,6 +487,35 @@ def test_yaml_refuses_files_it_cannot_follow(data, words):
     assert y.to_bytes() == data
 
 
+@pytest.mark.parametrize('data', [
+    b'a: "first\nk: inside the quotes"\nb: 1\n',
+    b"a: 'first\nk: inside the quotes'\nb: 1\n",
+    b'a: [1,\nk: 2]\nb: 1\n',
+    b'a: {x: 1,\nk: 2}\nb: 1\n',
+    b'a: [1, "]",\nk: 2]\nb: 1\n',
+])
+def test_yaml_lines_inside_a_multi_line_value_are_not_keys(data):
+    """YAML lets a quoted scalar or a flow collection go on at column 0; such a line is no key of its own."""
+    loaded = yaml.safe_load(data)
+    assert 'k' not in loaded and loaded['b'] == 1
+    y = local(data)
+    assert y.keys() == ['a', 'b']
+    assert y.get('k') is None and y.get('b') == '1'
+    assert y.remove('k') is False
+    assert y.set('k', 'v') is True
+    assert y.to_bytes() == data + b'k: v\n'
+    assert yaml.safe_load(y.to_bytes())['k'] == 'v'
+    assert yaml.safe_load(y.to_bytes())['a'] == loaded['a']
+
+
+def test_yaml_a_value_left_open_at_the_end_refuses_to_append():
+    data = b'a: 1\nb: "never closed\n'
+    y = local(data)
+    with pytest.raises(SettingsError, match='swallow'):
+        y.set('k', 'v')
+    assert y.to_bytes() == data
+
+
 def test_yaml_the_same_key_nested_elsewhere_is_not_the_top_level_key():
     data = b'https-in:\n  port: 1443\nport: 7070\n'
     y = local(data)

@@ -377,6 +377,18 @@ def test_an_explicit_form_overrides_the_path(systemd, tmp_path, name, data, form
     assert path.read_bytes() == expected
 
 
+def test_a_link_in_a_dropin_directory_is_a_dropin_and_stays_a_link(systemd, unit_dir, tmp_path):
+    target = tmp_path / 'site-env'
+    target.write_bytes(b'[Service]\nEnvironment=PORT=7070\n')
+    link = unit_dir / 'site.conf'
+    link.symlink_to(target)
+    result = run(local_settings, {'path': str(link), 'settings': {'BACKUP_SERVER_HOSTID': HOSTID}, 'backup': False})
+    assert result['form'] == 'systemd' and result['dest'] == str(target)
+    assert os.path.islink(str(link))
+    assert target.read_bytes() == b'[Service]\nEnvironment=PORT=7070\nEnvironment="BACKUP_SERVER_HOSTID=%s"\n' % (
+        HOSTID.encode())
+
+
 def test_the_shell_form_is_unchanged(tmp_path):
     path = tmp_path / 'flexnetls-demo'
     path.write_bytes(b'PORT=7070\n')
