@@ -14,19 +14,40 @@ short_description: Set or remove keys in the license server's local settings fil
 version_added: "1.0.0"
 author: fnls.failover maintainers (!UNKNOWN)
 description:
-  - Sets or removes C(KEY=VALUE) settings in the shell-style local settings file of a FlexNet Embedded
-    local license server, for example C(BACKUP_SERVER_HOSTID) on the main server of a failover pair.
-  - Every line the module does not own is kept byte for byte, including comments, blank lines,
-    C(export) prefixes, quoting, CRLF line ends, a missing final newline and a UTF-8 byte order mark.
+  - Sets or removes keys in the local settings of a FlexNet Embedded local license server, for example
+    C(BACKUP_SERVER_HOSTID) on the main server of a failover pair, in one of three forms (O(form)).
+  - V(shell), the shell-style C(KEY=VALUE) file C(/etc/default/flexnetls-<producer>) of SysV and older
+    installs.
+  - V(systemd), a drop-in of the service such as
+    C(/etc/systemd/system/flexnetls-<producer>.service.d/failover-pair.conf), with C([Service]) and
+    C(Environment="KEY=VALUE") lines, read as systemd reads them (several assignments on one line, quotes,
+    C(\) escapes, C(%%) for C(%), an empty C(Environment=) resetting the list). The module can own a drop-in
+    of its own (recommended, the vendor's C(flexnetls.conf) is then left alone) or edit the vendor's key by key.
+    After a change it runs C(systemctl daemon-reload) (O(daemon_reload)).
+  - V(yaml), C(/opt/flexnetls/<producer>/local-configuration.yaml) of newer systemd installs, whose keys
+    are lower-case words such as C(backup-server-hostid) and C(active-hostid). Only top-level
+    C(key:) lines with a one-line value are edited, line by line, without a YAML library on the host.
+  - Every line the module does not own is kept byte for byte, including comments, blank lines, other
+    keys and sections, C(export) prefixes, quoting, CRLF line ends, a missing final newline and a UTF-8
+    byte order mark. In the systemd form the other assignments of a changed C(Environment=) line are
+    kept too.
   - A key that is already set to the wanted value is left alone, so a second run reports no change.
-  - When a key is assigned several times, the last assignment (the one the shell uses) is replaced
-    and the earlier ones are left as they are.
-  - A new key is written right after a commented-out example of it (C(#KEY=...)) when the file has
-    one, else at the end of the file.
+  - When a key is assigned several times in the shell or systemd form, the assignment in force (the
+    last one; in systemd, the last one after the last empty C(Environment=)) is replaced and the earlier
+    ones are left as they are. In the yaml form a key found more than once is refused, as YAML allows a
+    key once.
+  - In the yaml form a key whose value is a block scalar (C(|), C(>)), a nested mapping or sequence, a
+    flow collection (C([...]), C({...})), an anchor, alias or tag, or a multi-line scalar is refused with
+    the line named, as is any edit of a file with several YAML documents or a top-level line the module
+    cannot read. Such a file is changed by hand.
+  - A new key is written right after a commented-out example of it (C(#KEY=...) in the shell form,
+    C(#key:) at the top level in the yaml form) when the file has one, else at the end of the file; in
+    the systemd form after the last setting of the last C([Service]) section, or in a new C([Service])
+    section at the end.
   - The file is written atomically (a temporary file in the same directory, then a rename), keeping
     the owner, group and mode of the existing file. When O(path) is a symbolic link, the file it points
     to is written and the link is kept.
-  - The server reads the file only when it starts; restarting it is left to the playbook.
+  - The server reads its settings only when it starts; restarting it is left to the playbook.
 options:
   path:
     description:
@@ -37,16 +58,44 @@ options:
   settings:
     description:
       - The keys to set, mapped to their values. A value of V(null) removes every active assignment
-        of the key.
-      - Keys must match C(^[A-Z][A-Z0-9_]*$).
+        of the key. With O(state=absent) every key given is removed and the values are not looked at.
+      - Key names are data; the module knows none. In the shell form keys must match
+        C(^[A-Z][A-Z0-9_]*$), in the systemd form C(^[A-Za-z_][A-Za-z0-9_]*$), in the yaml form
+        C(^[A-Za-z_][A-Za-z0-9_.-]*$) (for example C(backup-server-hostid), C(active-hostid)).
       - Values are strings written on one line; integers are written as they read. Values with a
-        newline, carriage return or NUL byte, and values holding both a single quote and one of
-        C(" \ $ `) (which cannot be written between one pair of quotes), are refused before the file
-        is touched.
-      - Values made of C([A-Za-z0-9._/:@%+-]) are written bare, others between quotes; a replaced line
-        keeps its quoting style where the new value allows it.
+        newline, carriage return or NUL byte are refused before the file is touched, in every form.
+      - In the shell form, values made of C([A-Za-z0-9._/:@%+-]) are written bare, others between
+        quotes; a replaced line keeps its quoting style where the new value allows it. Values holding
+        both a single quote and one of C(" \ $ `) (which cannot be written between one pair of quotes)
+        are refused.
+      - In the systemd form a new assignment is written C(Environment="KEY=value") with C(\), C(") and
+        C(%) escaped as systemd reads them (C(\\), C(\"), C(%%)); a replaced assignment keeps its quoting.
+      - In the yaml form a value is written plain when YAML reads it back as the same text (letters,
+        digits and C(._/@+=,%-), as a hostid C(<value>/<TYPE>) is), a decimal integer plain (YAML reads a
+        number), booleans given as such as C(true)/C(false), and anything else between double quotes
+        (for example V(yes), V(0012), V(null) or a value with blanks or a colon). Values are compared by
+        what YAML reads, so a plain C(7070) is left alone for V(7070).
     type: dict
     required: true
+  state:
+    description:
+      - V(present) sets the keys of O(settings) to their values (a V(null) value removes the key).
+      - V(absent) removes every key named in O(settings), whatever its value.
+    type: str
+    choices: [present, absent]
+    default: present
+    version_added: "1.1.0"
+  form:
+    description:
+      - The form of the settings file.
+      - V(auto) decides from the path and, for a C(.conf) file, its content. A path ending in C(.yaml) or
+        C(.yml) is V(yaml); a file in a C(*.service.d) directory, or a C(.conf) file with a C([Service])
+        line, is V(systemd); anything else is V(shell).
+      - V(shell), V(systemd) and V(yaml) force that form, whatever the path.
+    type: str
+    choices: [auto, shell, systemd, yaml]
+    default: auto
+    version_added: "1.1.0"
   backup:
     description:
       - Keep a time-stamped copy of the file next to it before changing it.
@@ -55,16 +104,31 @@ options:
   create:
     description:
       - Create the file when it does not exist.
+      - When not set, V(true) in the systemd form (a drop-in the collection owns is new on the first run;
+        a missing C(*.service.d) directory is made too, mode C(0755), when the directory above it exists)
+        and V(false) in the other forms.
       - When V(false) and the file is missing, the module fails, because a missing file usually means
         the server package is not installed or the path is wrong.
+      - A missing file is not created when there is nothing to write in it (only keys to remove).
     type: bool
-    default: false
+  daemon_reload:
+    description:
+      - In the systemd form, run C(systemctl daemon-reload) after the drop-in changed, so that the next
+        start or restart of the service uses it. Nothing is run in check mode, when the file did not
+        change, or in the other forms.
+      - When C(systemctl) is missing or systemd is not running on the host (no C(/run/systemd/system)),
+        the reload is skipped and RV(daemon_reload_skipped) says why; the module does not fail.
+      - When C(systemctl daemon-reload) itself fails, the module fails, saying that the drop-in was written.
+      - Set V(false) to reload later yourself, for example once after several changes.
+    type: bool
+    default: true
+    version_added: "1.1.0"
 extends_documentation_fragment:
   - ansible.builtin.files
 attributes:
   check_mode:
     support: full
-    description: Reports what would change, with a diff, and writes nothing.
+    description: Reports what would change, with a diff, and writes nothing; no daemon-reload is run.
   diff_mode:
     support: full
     description: Shows the file before and after the change.
@@ -73,13 +137,24 @@ attributes:
     description: Runs on the license server's host, a POSIX system.
     platforms: posix
 notes:
-  - The file modelled is the C(/etc/default/flexnetls-<producer>) local settings file of
+  - The shell file modelled is the C(/etc/default/flexnetls-<producer>) local settings file of
     C(lab/MODEL.md) section 1 (shell-style C(KEY=VALUE) lines and C(#) comments; keys C(PORT),
     C(ACTIVE_HOSTID), C(EXTRA_SYSPROPERTIES), C(BACKUP_SERVER_HOSTID)). A site whose server keeps its
     settings elsewhere points O(path) at that file (the roles take it from C(fnls_settings_path)).
-  - Values are written literally; C($VAR) is not expanded by this module.
+  - The vendor's systemd installer keeps the environment in the drop-in
+    C(/etc/systemd/system/flexnetls-<producer>.service.d/flexnetls.conf) and optional local settings in
+    C(/opt/flexnetls/<producer>/local-configuration.yaml). Where a systemd install reads
+    C(BACKUP_SERVER_HOSTID) from is not public; check your server's documentation and choose O(path) and
+    O(form) to match.
+  - In the systemd form only the given drop-in is read. Another drop-in of the service (read after it in
+    file name order) or an C(EnvironmentFile=) may set the same variable and win; keep one place per key.
+  - Values are written literally; C($VAR) is not expanded by this module, and systemd specifiers other
+    than C(%%) are not expanded when a drop-in is read (a value holding one is rewritten).
 seealso:
   - module: fnls.failover.hostid_info
+  - name: systemd.exec(5), Environment=
+    description: How systemd reads Environment= lines.
+    link: https://www.freedesktop.org/software/systemd/man/latest/systemd.exec.html#Environment=
 """
 
 EXAMPLES = r"""
@@ -106,6 +181,46 @@ EXAMPLES = r"""
     mode: "0640"
     settings:
       PORT: "7071"
+
+- name: On a systemd install, name the back-up in a drop-in the collection owns (daemon-reload follows)
+  fnls.failover.local_settings:
+    path: /etc/systemd/system/flexnetls-demo.service.d/failover-pair.conf
+    settings:
+      BACKUP_SERVER_HOSTID: 0A1B2C3D4E60/ETHERNET
+  register: main_dropin
+
+- name: Remove the back-up hostid from the vendor's drop-in, keeping JVMOPTS and the other lines
+  fnls.failover.local_settings:
+    path: /etc/systemd/system/flexnetls-demo.service.d/flexnetls.conf
+    state: absent
+    settings:
+      BACKUP_SERVER_HOSTID:
+
+- name: Edit the drop-in but leave the daemon-reload to a handler
+  fnls.failover.local_settings:
+    path: /etc/systemd/system/flexnetls-demo.service.d/failover-pair.conf
+    form: systemd
+    daemon_reload: false
+    settings:
+      ACTIVE_HOSTID: 0A1B2C3D4E5F/ETHERNET
+  notify: reload systemd
+
+- name: In local-configuration.yaml, name the back-up and pin the active hostid
+  fnls.failover.local_settings:
+    path: /opt/flexnetls/demo/local-configuration.yaml
+    settings:
+      backup-server-hostid: 0A1B2C3D4E60/ETHERNET
+      active-hostid: 0A1B2C3D4E5F/ETHERNET
+
+- name: Read the back-up hostid without changing anything (check mode; the value is in previous)
+  fnls.failover.local_settings:
+    path: /opt/flexnetls/demo/local-configuration.yaml
+    state: absent
+    settings:
+      backup-server-hostid:
+  check_mode: true
+  register: yaml_settings
+# yaml_settings.previous['backup-server-hostid'] is the value, or None when it is not set
 """
 
 RETURN = r"""
@@ -114,13 +229,23 @@ dest:
   returned: always
   type: str
   sample: /etc/default/flexnetls-demo
+form:
+  description: The form the file was read and written in, V(shell), V(systemd) or V(yaml) (what O(form=auto) chose).
+  returned: always
+  type: str
+  sample: systemd
+  version_added: "1.1.0"
 backup_file:
   description: The copy of the file made before the change.
   returned: when O(backup=true) and an existing file was changed, not in check mode
   type: str
   sample: /etc/default/flexnetls-demo.12345.2026-11-29@12:00:00~
 previous:
-  description: The value of each given key before the run; V(null) for a key that was not set.
+  description:
+    - The value of each given key before the run; V(null) for a key that was not set (in the yaml form,
+      also for a key with an empty or null value).
+    - Values are the text the server reads, unquoted and unescaped, in every form (a YAML number or
+      boolean as it is written, for example C(7070), C(true)).
   returned: always
   type: dict
   sample: {"BACKUP_SERVER_HOSTID": null}
@@ -129,6 +254,21 @@ settings:
   returned: always
   type: dict
   sample: {"BACKUP_SERVER_HOSTID": "0A1B2C3D4E60/ETHERNET"}
+daemon_reloaded:
+  description: Whether the module ran C(systemctl daemon-reload) after changing the drop-in.
+  returned: in the systemd form
+  type: bool
+  sample: true
+  version_added: "1.1.0"
+daemon_reload_skipped:
+  description:
+    - Why the daemon-reload a changed drop-in needs was not run. V(check_mode) (nothing was written),
+      V(disabled) (O(daemon_reload=false); run it yourself before restarting the service), V(no_systemctl)
+      (no C(systemctl) command on the host), V(systemd_not_running) (the host was not booted with systemd).
+  returned: in the systemd form, when the drop-in changed (or would change) and no daemon-reload was run
+  type: str
+  sample: disabled
+  version_added: "1.1.0"
 diff:
   description: The file's text before and after the change.
   returned: when diff mode is on
@@ -157,50 +297,71 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_settings import (
     SettingsError,
-    SettingsFile,
     quote_value,
 )
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_settings_forms import detect_form, parse
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_settings_systemd import quote_assignment
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_settings_yaml import render_value
 
-KEY_RE = re.compile(r'^[A-Z][A-Z0-9_]*$')
+# systemd's own test of "booted with systemd" (sd_booted(3)); a test points it elsewhere
+SYSTEMD_RUN_DIR = '/run/systemd/system'
+
+KEY_RULES = {
+    'shell': (re.compile(r'^[A-Z][A-Z0-9_]*$'),
+              'use upper-case letters, digits and _ starting with a letter, e.g. BACKUP_SERVER_HOSTID'),
+    'systemd': (re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$'),
+                'use letters, digits and _ not starting with a digit, e.g. BACKUP_SERVER_HOSTID'),
+    'yaml': (re.compile(r'^[A-Za-z_][A-Za-z0-9_.-]*$'),
+             'use letters, digits, _ . and - starting with a letter or _, e.g. backup-server-hostid'),
+}
 
 
-def _validate(module, settings):
-    """Check every key and value; returns the wanted values as strings (or None)."""
+def _validate(module, form, settings, state):
+    """Check every key and value for ``form``; returns the wanted values (None to remove).
+
+    Values are strings, except in the yaml form, where integers and booleans stay what they are so that
+    they are written as YAML numbers and booleans.
+    """
+    pattern, rule = KEY_RULES[form]
     wanted = {}
     for key, value in settings.items():
-        if not isinstance(key, str) or not KEY_RE.match(key):
+        if not isinstance(key, str) or not pattern.match(key):
             module.fail_json(
-                msg='Checking the settings to write, the key %r is not a valid setting name; use upper-case '
-                    'letters, digits and _ starting with a letter, e.g. BACKUP_SERVER_HOSTID.' % (key,))
-        if value is None:
+                msg='Checking the settings to write, the key %r is not a valid setting name for the %s form; %s.'
+                    % (key, form, rule))
+        if value is None or state == 'absent':
             wanted[key] = None
+            continue
+        if isinstance(value, bool) and form == 'yaml':
+            wanted[key] = value
             continue
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             module.fail_json(
                 msg='Checking the settings to write, the value of %s is a %s; quote it in the playbook so it '
                     'is written as the text you mean.' % (key, type(value).__name__))
-        value = str(value)
+        if form != 'yaml':
+            value = str(value)
         try:
-            quote_value(value)
+            if form == 'shell':
+                quote_value(value)
+            elif form == 'systemd':
+                quote_assignment(key, value)
+            else:
+                render_value(value)
         except SettingsError as exc:
             module.fail_json(msg='Checking the value of %s: %s' % (key, to_native(exc)))
         wanted[key] = value
     return wanted
 
 
-def _read(module, path, create):
-    if not os.path.lexists(path) or (os.path.islink(path) and not os.path.exists(path)):
-        if create:
-            parent = os.path.dirname(path) or '.'
-            if not os.path.isdir(parent):
-                module.fail_json(
-                    msg='Creating the local settings file %s, the directory %s does not exist; create it or '
-                        'check the path.' % (path, parent))
-            return None
-        module.fail_json(
-            msg='Reading the local settings file, %s does not exist; the license server package seems not '
-                'to be installed or fnls_settings_path (the path option) is wrong; install the server or fix '
-                'the path, or set create=true.' % path)
+def _missing(path):
+    return not os.path.lexists(path) or (os.path.islink(path) and not os.path.exists(path))
+
+
+def _read(module, path):
+    """The file's bytes, or None when it does not exist."""
+    if _missing(path):
+        return None
     if os.path.isdir(path):
         module.fail_json(msg='Reading the local settings file, %s is a directory; point path at the settings file.' % path)
     try:
@@ -210,6 +371,32 @@ def _read(module, path, create):
         module.fail_json(
             msg='Reading the local settings file %s failed (%s); check that it is readable by the user '
                 'the task runs as (become: true).' % (path, to_native(exc.strerror or exc)))
+
+
+def _plan_missing(module, path, form, create):
+    """For a missing file: fail unless it may be created; the directory to make first (a drop-in directory) or None."""
+    if not create:
+        module.fail_json(
+            msg='Reading the local settings file, %s does not exist; the license server package seems not '
+                'to be installed or fnls_settings_path (the path option) is wrong; install the server or fix '
+                'the path, or set create=true.' % path)
+    parent = os.path.dirname(path) or '.'
+    if os.path.isdir(parent):
+        return None
+    if form == 'systemd' and parent.endswith('.service.d') and os.path.isdir(os.path.dirname(parent) or '.'):
+        return parent
+    module.fail_json(
+        msg='Creating the local settings file %s, the directory %s does not exist; create it or '
+            'check the path.' % (path, parent))
+
+
+def _make_directory(module, directory):
+    try:
+        os.mkdir(directory)
+        os.chmod(directory, 0o755)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='Creating the drop-in directory %s failed (%s); check that its parent is writable by '
+                             'the user the task runs as (become: true).' % (directory, to_native(exc.strerror or exc)))
 
 
 def _write(module, path, data):
@@ -232,62 +419,110 @@ def _write(module, path, data):
                          % (path, to_native(exc)))
 
 
+def _daemon_reload(module, result, content_changed):
+    """Run systemctl daemon-reload after a drop-in changed; record what was done in ``result``."""
+    result['daemon_reloaded'] = False
+    if not content_changed:
+        return
+    if module.check_mode:
+        result['daemon_reload_skipped'] = 'check_mode'
+        return
+    if not module.params['daemon_reload']:
+        result['daemon_reload_skipped'] = 'disabled'
+        return
+    systemctl = module.get_bin_path('systemctl')
+    if not systemctl:
+        result['daemon_reload_skipped'] = 'no_systemctl'
+        return
+    if not os.path.isdir(SYSTEMD_RUN_DIR):
+        result['daemon_reload_skipped'] = 'systemd_not_running'
+        return
+    rc, out, err = module.run_command([systemctl, 'daemon-reload'])
+    if rc != 0:
+        result.pop('daemon_reloaded')
+        module.fail_json(
+            msg='The drop-in %s was written, but systemctl daemon-reload failed (rc %d: %s); run systemctl '
+                'daemon-reload on the host before restarting the service.'
+                % (result['dest'], rc, to_native(err or out).strip()[:200] or 'no output'),
+            **result)
+    result['daemon_reloaded'] = True
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type='path', required=True),
             settings=dict(type='dict', required=True),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            form=dict(type='str', default='auto', choices=['auto', 'shell', 'systemd', 'yaml']),
             backup=dict(type='bool', default=True),
-            create=dict(type='bool', default=False),
+            create=dict(type='bool'),
+            daemon_reload=dict(type='bool', default=True),
         ),
         add_file_common_args=True,
         supports_check_mode=True,
     )
     params = module.params
-    wanted = _validate(module, params['settings'])
 
     given_path = params['path']
     path = os.path.realpath(given_path) if os.path.islink(given_path) else given_path
 
-    before_bytes = _read(module, path, params['create'])
-    creating = before_bytes is None
-    settings_file = SettingsFile.from_bytes(before_bytes or b'')
-    previous = dict((key, settings_file.get(key)) for key in wanted)
+    before_bytes = _read(module, path)
+    form = params['form']
+    if form == 'auto':
+        # a link's own place counts first (a link in a *.service.d directory is a drop-in wherever it points)
+        form = detect_form(given_path, before_bytes)
+        if form == 'shell':
+            form = detect_form(path, before_bytes)
+    create = params['create'] if params['create'] is not None else form == 'systemd'
+    missing = before_bytes is None
+    make_directory = _plan_missing(module, path, form, create) if missing else None
+    wanted = _validate(module, form, params['settings'], params['state'])
 
     try:
+        editor = parse(form, before_bytes or b'')
+        previous = dict((key, editor.get(key)) for key in wanted)
         for key, value in wanted.items():
             if value is None:
-                settings_file.remove(key)
+                editor.remove(key)
             else:
-                settings_file.set(key, value)
+                editor.set(key, value)
+        after = dict((key, editor.get(key)) for key in wanted)
     except SettingsError as exc:
-        module.fail_json(msg='Planning the change of %s: %s' % (path, to_native(exc)))
+        module.fail_json(msg='Planning the change of %s (%s form): %s' % (path, form, to_native(exc)))
 
-    after_bytes = settings_file.to_bytes()
-    content_changed = creating or after_bytes != before_bytes
+    after_bytes = editor.to_bytes()
+    creating = missing and bool(after_bytes)
+    content_changed = creating or (not missing and after_bytes != before_bytes)
     result = dict(
         changed=content_changed,
         dest=path,
+        form=form,
         previous=previous,
-        settings=dict((key, settings_file.get(key)) for key in wanted),
+        settings=after,
     )
     if module._diff:
-        before_text = '' if creating else SettingsFile.from_bytes(before_bytes).to_text()
+        before_text = '' if missing else parse(form, before_bytes).to_text()
         result['diff'] = dict(
             before=before_text,
-            after=settings_file.to_text(),
+            after=editor.to_text(),
             before_header=path,
             after_header=path,
         )
 
     if content_changed and not module.check_mode:
+        if make_directory:
+            _make_directory(module, make_directory)
         if params['backup'] and not creating:
             result['backup_file'] = module.backup_local(path)
         _write(module, path, after_bytes)
 
-    if not (creating and module.check_mode):
+    if not missing or (creating and not module.check_mode):
         file_args = module.load_file_common_arguments(params, path=path)
         result['changed'] = module.set_fs_attributes_if_different(file_args, result['changed'])
+
+    if form == 'systemd':
+        _daemon_reload(module, result, content_changed)
 
     module.exit_json(**result)
 
