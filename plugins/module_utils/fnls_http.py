@@ -50,6 +50,10 @@ class Unreachable(FnlsHttpError):
     """Connection refused, name not resolved, connection reset, TLS handshake failed."""
 
 
+class TlsError(Unreachable):
+    """The TLS handshake failed (an untrusted or wrong certificate): the server is there, but not trusted."""
+
+
 class Timeout(FnlsHttpError):
     """No answer within the timeout."""
 
@@ -175,9 +179,10 @@ class JsonHttp(object):
             if isinstance(reason, (socket.timeout, TimeoutError)):
                 raise self._fail(Timeout, '%s %s got no answer within %s s.' % (method, shown, self.timeout),
                                  url=shown)
-            raise self._fail(Unreachable, 'Could not connect to %s: %s.' % (shown, self._reason(reason)), url=shown)
+            cls = TlsError if isinstance(reason, (ssl.SSLError, ssl.CertificateError)) else Unreachable
+            raise self._fail(cls, 'Could not connect to %s: %s.' % (shown, self._reason(reason)), url=shown)
         except (ssl.SSLError, ssl.CertificateError) as e:
-            raise self._fail(Unreachable, 'Could not connect to %s: TLS error: %s%s.'
+            raise self._fail(TlsError, 'Could not connect to %s: TLS error: %s%s.'
                              % (shown, _short(e), _cert_hint(e)), url=shown)
         except (ConnectionError, HTTPException, socket.error) as e:
             raise self._fail(Unreachable, 'Could not connect to %s: %s.' % (shown, self._reason(e)), url=shown)

@@ -180,7 +180,7 @@ from ansible_collections.fnls.failover.plugins.module_utils.fnls_hostid import (
 )
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_settings_forms as settings_forms
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
-    FnlsHttpError, HttpError, NotReady, Timeout, Unreachable)
+    FnlsHttpError, HttpError, NotReady, Timeout, TlsError, Unreachable)
 
 class ServerDown(Exception):
     """The server is not running or not ready: host mode may stand in."""
@@ -197,6 +197,9 @@ def _fetch_api(params):
         items = client.hostids()
     except NotReady:
         raise ServerDown('%s answered 503 (not ready)' % client.url)
+    except TlsError as exc:
+        raise ServerFailed('Asking %s for the hostids, the TLS connection failed (%s); set ca_path to the CA that '
+                           'signed the certificate.' % (client.url, to_native(exc).rstrip('.')))
     except (Unreachable, Timeout) as exc:
         raise ServerDown(to_native(exc).rstrip('.'))
     except HttpError as exc:

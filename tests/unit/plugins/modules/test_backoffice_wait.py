@@ -257,7 +257,7 @@ def lab_main(tmp_path):
 def test_lab_main_confirms_by_each_source(lab_main):
     base = dict(server_url=lab_main['url'], admin_password=PASSWORD, log_path=lab_main['log'], timeout=20,
                 poll_interval=0.1, backoffice_url=lab_main['bo'], backoffice_password=PASSWORD, backup_hostid=Y)
-    res = run(backoffice_wait, base)
+    res = run(backoffice_wait, dict(base, evidence=['status']))
     assert res['confirmed'] is True and res['source'] == 'status', res
     assert res['registered_role'] == 'MAIN' and res['device_id']
     boot = res['boot_id']

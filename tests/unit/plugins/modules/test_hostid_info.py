@@ -189,7 +189,7 @@ def test_auto_falls_back_when_not_ready(tmp_path, host, server):
 @pytest.mark.parametrize('status, body, words', [
     (404, {'error': 'no such page'}, ['HTTP 404', 'server_url']),
     (200, b'<html>hello</html>', ['not JSON']),
-    (200, {'unexpected': True}, ['not a list']),
+    (200, {'unexpected': True}, ['no list at', 'hostids.list']),
 ])
 def test_auto_fails_on_other_answers(tmp_path, host, server, status, body, words):
     fake = server(status, body)
