@@ -24,6 +24,7 @@ BACKUP = 'BACKUP'
 parse_ts = prof_mod.parse_ts
 format_ts = prof_mod.format_ts
 _safe_ts = prof_mod.safe_ts
+parse_ts_or_none = prof_mod.safe_ts
 
 # -- hostids: one comparer for the whole collection (fnls_hostid) -----------------------------------------
 norm_hostid = fnls_hostid.canonical

@@ -84,16 +84,24 @@ options:
         kind whose inputs are not given is left out (RV(guard.skipped_sources)).
       - V(status) reads the main's status endpoint (O(guard_main_url); a modelled endpoint, profile key
         C(paths.status)).
+      - V(confirmation) accepts O(guard_confirmation), the result of M(fnls.failover.backoffice_wait) on the main's
+        own host (for servers with neither a status endpoint nor a device API, where only the main's log can tell);
+        it must be confirmed and not older than O(guard_since), and the main must still answer. It is never tried
+        unless listed.
       - V(backoffice) asks the back office, where a device must hold O(guard_main_hostid) as main and
         O(guard_backup_hostid) as its back-up, with a device contact not older than O(guard_since). It needs no
         endpoint of the main, so it works on servers without a status endpoint.
     type: list
     elements: str
-    choices: [status, backoffice]
+    choices: [status, backoffice, confirmation]
     default: [status, backoffice]
   guard_main_hostid:
     description: The main's hostid, C(<value>/<TYPE>), for the V(backoffice) evidence.
     type: str
+  guard_confirmation:
+    description:
+      - The registered result of M(fnls.failover.backoffice_wait) on the main, for the V(confirmation) evidence.
+    type: dict
   guard_main_names_backup:
     description:
       - With the V(status) evidence and O(guard_backup_hostid), the main's status must name this back-up as its own
@@ -294,7 +302,7 @@ def empty_guard(detail):
                 skipped_sources={})
 
 
-GUARD_SOURCES = ('status', 'backoffice')
+GUARD_SOURCES = ('status', 'backoffice', 'confirmation')
 
 
 def evaluate_guard(p, timeout):
@@ -310,7 +318,7 @@ def evaluate_guard(p, timeout):
         if missing:
             guard['skipped_sources'][src] = missing
             continue
-        func = _guard_status if src == 'status' else _guard_backoffice
+        func = {'status': _guard_status, 'backoffice': _guard_backoffice, 'confirmation': _guard_confirmation}[src]
         detail, message = func(p, timeout, guard)
         if message is None:
             guard['passed'] = True
@@ -333,6 +341,8 @@ def evaluate_guard(p, timeout):
 
 
 def _guard_missing(p, src):
+    if src == 'confirmation':
+        return None if p.get('guard_confirmation') else 'guard_confirmation is not set'
     if src == 'status':
         if not p['guard_main_url']:
             return 'guard_main_url is not set'
@@ -397,6 +407,34 @@ def _guard_status(p, timeout, guard):
                 'its contact (fnls.failover.backoffice_wait).'
                 % (status.get('backup_hostid') or 'none', p['guard_backup_hostid'], p['guard_backup_hostid']))
     return detail, None
+
+
+def _guard_confirmation(p, timeout, guard):
+    """The result of fnls.failover.backoffice_wait on the main's own host (its log, read there), passed by the run:
+    confirmed, not older than guard_since, and the main still answers."""
+    conf = p['guard_confirmation'] or {}
+    at = ev.parse_ts_or_none(conf.get('confirmed_at'))
+    since = ev.parse_ts_or_none(p['guard_since'])
+    if not conf.get('confirmed') or at is None:
+        return ('the main\'s own host did not confirm its contact',
+                'Refusing to start the back-up server: the main\'s own host has not confirmed its back-office '
+                'contact (guard_confirmation: %s). @CONFIRM@' % (conf.get('detail') or 'not confirmed'))
+    if since is not None and at < since:
+        return ('the confirmed contact at %s is older than %s' % (conf.get('confirmed_at'), p['guard_since']),
+                'Refusing to start the back-up server: the main\'s confirmed contact at %s is older than its latest '
+                'start or stop at %s. @CONFIRM@' % (conf.get('confirmed_at'), p['guard_since']))
+    if p['guard_main_url']:
+        client = LicenseServerClient(p['guard_main_url'], validate_certs=p['validate_certs'], ca_path=p['ca_path'],
+                                     timeout=timeout, profile=p['_fnls_profile'])
+        try:
+            client.health()
+        except FnlsHttpError as e:
+            return ('the main does not answer now: %s' % str(e).rstrip('.'),
+                    '@HEAD@ was confirmed by its own host, but does not answer now (%s). @CONFIRM@'
+                    % str(e).rstrip('.'))
+    guard['main_last_success'] = conf.get('confirmed_at')
+    return ('the main\'s own host confirmed its back-office contact at %s (by %s)'
+            % (conf.get('confirmed_at'), conf.get('source') or 'unknown'), None)
 
 
 def _guard_backoffice(p, timeout, guard):
@@ -513,9 +551,10 @@ def run_module():
         guard_admin_password=dict(type='str', no_log=True),
         guard_boot_id=dict(type='str'),
         guard_backup_hostid=dict(type='str'),
-        guard_evidence=dict(type='list', elements='str', choices=list(GUARD_SOURCES), default=list(GUARD_SOURCES)),
+        guard_evidence=dict(type='list', elements='str', choices=list(GUARD_SOURCES), default=['status', 'backoffice']),
         guard_main_hostid=dict(type='str'),
         guard_main_names_backup=dict(type='bool', default=True),
+        guard_confirmation=dict(type='dict'),
         guard_since=dict(type='str'),
         guard_backoffice_url=dict(type='str'),
         guard_backoffice_user=dict(type='str', default='admin'),
