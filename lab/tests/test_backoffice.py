@@ -603,11 +603,12 @@ def test_cli_unknown_namespace_is_a_clear_error(tmp_path):
         proc.stderr.close()
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("ip") is None, reason="needs root and iproute2")
-def test_cli_listens_inside_a_network_namespace(tmp_path):
+def test_cli_listens_inside_a_network_namespace(tmp_path, cannot_run):
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        cannot_run("needs root and iproute2")
     ns = f"fnlsbo{os.getpid()}"
     if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode != 0:
-        pytest.skip("cannot create network namespaces here")
+        cannot_run("cannot create network namespaces here")
     proc = None
     try:
         subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
