@@ -101,6 +101,8 @@ notes:
     that another run took in the meantime.
   - Breaking a stale lock by hand, for example after a cancelled job, is O(state=absent) with O(force=true) and
     any O(owner) (RV(broken) shows the holder it removed), or C(rm -r) of O(path) on the main host.
+  - A file or a link at O(path) is not a lock this module made; a run stops there, and O(state=absent) with
+    O(force=true) removes it.
 '''
 
 EXAMPLES = r'''
@@ -153,6 +155,7 @@ import fcntl
 import json
 import os
 import shutil
+import stat
 import time
 import uuid
 
@@ -191,15 +194,23 @@ def read_holder(path):
 
 
 def look(path):
-    """The lock as it is now: None when there is none, else dict(holder (None: none readable), ident, mtime)."""
+    """The lock as it is now: None when there is none, else dict(holder (None: none readable), ident, mtime,
+    directory (False: a file or a link is there, which this module never makes))."""
     try:
         st = os.lstat(path)
     except OSError as e:
         if e.errno == errno.ENOENT:
             return None
         raise
-    holder = read_holder(path) if os.path.isdir(path) else None
-    return dict(holder=holder, ident=(st.st_dev, st.st_ino), mtime=st.st_mtime)
+    directory = stat.S_ISDIR(st.st_mode)
+    holder = read_holder(path) if directory else None
+    return dict(holder=holder, ident=(st.st_dev, st.st_ino), mtime=st.st_mtime, directory=directory)
+
+
+def not_a_lock(path):
+    return ('%s is not a lock directory (a file or a link is there, which no run of this module makes); this '
+            'run stops here without touching the pair. Remove it, or break it with state=absent and force=true.'
+            % path)
 
 
 def expired(holder, now):
@@ -325,18 +336,6 @@ def move_aside(path, ident, allowed):
     Returns (removed, holder): removed is True when this run removed it; holder is what it held (None: no
     readable holder). A lock that changed in the meantime is left alone (removed False).
     """
-    if not os.path.isdir(path) or os.path.islink(path):
-        # not a directory (a file left by hand): nothing can lock it and nobody takes a lock this way
-        st = look(path)
-        if st is None or st['ident'] != ident or not allowed(None):
-            return False, None
-        aside = side_name(path, 'old')
-        try:
-            os.rename(path, aside)
-        except OSError:
-            return False, None
-        remove_quietly(aside)
-        return True, None
     with DirLock(path, ident) as same:
         if not same:
             return False, None
@@ -385,6 +384,8 @@ def acquire(params, check_mode=False, sleep=time.sleep):
                 return True, dict(changed=False, acquired=True, waited=round(time.time() - start, 2))
             continue   # another run took it between our look and our rename: look again
         holder = state['holder']
+        if not state['directory']:
+            return False, dict(msg=not_a_lock(path), acquired=False, waited=waited)
         if holder is not None and holder.get('owner') == params['owner']:
             return True, dict(changed=False, acquired=True, waited=waited)
         if holder is None:
@@ -442,11 +443,22 @@ def release(params, check_mode=False):
         return dict(changed=False, acquired=False, waited=0.0)
     holder = state['holder']
     mine = holder is not None and holder.get('owner') == params['owner']
+    if not state['directory'] and not params['force']:
+        return dict(changed=False, acquired=False, waited=0.0, msg=not_a_lock(path))
     if not mine and not forced(holder, params['force'], params.get('force_owner')):
         return dict(changed=False, acquired=False, waited=0.0, holder=holder or {},
                     msg='The lock is held by another run (%s); left in place.' % describe(holder))
     if check_mode:
         return dict(changed=False, acquired=True, waited=0.0)
+    if not state['directory']:
+        # a file or a link: broken on request only (force), by the one run that asks
+        try:
+            os.unlink(path)
+        except OSError as e:
+            if e.errno != errno.ENOENT:
+                raise
+        return dict(changed=False, acquired=True, waited=0.0, broken={},
+                    msg='Broke the lock %s: removed what was there instead of a lock directory.' % path)
 
     def allowed(current):
         return ((current is not None and current.get('owner') == params['owner'])

@@ -226,13 +226,19 @@ def test_a_holder_that_appears_during_the_grace_period_is_respected(lock):
     assert holder_of(lock)['owner'] == B
 
 
-def test_a_file_in_place_of_the_lock_directory_is_taken_over_after_the_grace_period(lock):
+def test_a_file_in_place_of_the_lock_directory_is_refused_and_can_be_broken(lock):
     lock.write_text('junk')
     old = time.time() - 60
     os.utime(str(lock), (old, old))
-    res = run(pair_lock, args(lock, A, grace=5))
-    assert res['acquired'] is True and res['taken_over'] == {}
-    assert holder_of(lock)['owner'] == A
+    res = run(pair_lock, args(lock, A, force=True))
+    assert_plain_failure(res)
+    assert res['acquired'] is False and res['msg'].startswith('%s is not a lock directory' % lock)
+    assert lock.read_text() == 'junk'
+    res = run(pair_lock, args(lock, A, state='absent'))
+    assert res['acquired'] is False and 'is not a lock directory' in res['msg'] and lock.exists()
+    res = run(pair_lock, args(lock, A, state='absent', force=True))
+    assert res['acquired'] is True and res['broken'] == {} and not lock.exists()
+    assert run(pair_lock, args(lock, A))['acquired'] is True
 
 
 def test_break_a_stale_lock_with_state_absent_and_force(lock):
