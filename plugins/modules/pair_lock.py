@@ -189,7 +189,7 @@ def read_holder(path):
     try:
         with open(os.path.join(path, INFO), 'rb') as fh:
             return parse_holder(fh.read().decode('utf-8', 'replace'))
-    except (OSError, IOError):
+    except OSError:
         return None
 
 
@@ -304,7 +304,7 @@ class DirLock(object):
             try:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
-            except (IOError, OSError) as e:
+            except OSError as e:
                 if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                     raise
                 if time.monotonic() >= deadline:
@@ -505,7 +505,7 @@ def main():
                 module.warn(result['msg'])
             module.exit_json(**result)
         ok, result = acquire(p, module.check_mode)
-    except (LockError, OSError, IOError) as e:
+    except (LockError, OSError) as e:
         module.fail_json(msg='The lock %s could not be %s: %s' % (
             path, 'released' if p['state'] == 'absent' else 'taken', e), acquired=False)
     for warning in result.pop('warnings', []):

@@ -24,7 +24,9 @@ from ansible_collections.fnls.failover.tests.unit.plugins.modules.fnls_module_ha
     assert_plain_failure, check_documentation, run)
 from ansible_collections.fnls.failover.plugins.modules import pair_lock
 
-A, B, C = 'a' * 16, 'b' * 16, 'c' * 16
+A = 'a' * 16
+B = 'b' * 16
+C = 'c' * 16
 
 
 def args(path, owner, **kw):
