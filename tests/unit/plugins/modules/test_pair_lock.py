@@ -313,6 +313,17 @@ def test_the_lock_directory_never_shows_without_its_holder(lock):
 # --------------------------------------------------------------------------------------------
 # races: many takers at once, exactly one holds the lock
 # --------------------------------------------------------------------------------------------
+def _thread_taker(p, barrier, won, errors):
+    barrier.wait()
+    try:
+        ok, res = pair_lock.acquire(p)
+    except Exception as e:   # noqa: BLE001 - a traceback is a failure of the test
+        errors.append(repr(e))
+        return
+    if ok and res['acquired']:
+        won.append(p['owner'])
+
+
 def race_threads(make_params, takers, rounds, prepare=None, lock=None):
     """``rounds`` times: ``takers`` threads call acquire() at the same moment. Returns per round the owners
     that were told they hold the lock and the holder found afterwards."""
@@ -324,18 +335,8 @@ def race_threads(make_params, takers, rounds, prepare=None, lock=None):
         won = []
         errors = []
 
-        def take(i):
-            p = make_params('%02d%014x' % (i, r))
-            barrier.wait()
-            try:
-                ok, res = pair_lock.acquire(p)
-            except Exception as e:   # noqa: BLE001 - a traceback is a failure of the test
-                errors.append(repr(e))
-                return
-            if ok and res['acquired']:
-                won.append(p['owner'])
-
-        threads = [threading.Thread(target=take, args=(i,)) for i in range(takers)]
+        threads = [threading.Thread(target=_thread_taker, args=(make_params('%02d%014x' % (i, r)), barrier, won,
+                                                                  errors)) for i in range(takers)]
         for t in threads:
             t.start()
         for t in threads:
