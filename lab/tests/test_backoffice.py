@@ -440,13 +440,35 @@ def test_fault_error_answers_with_the_status(backoffice):
 def test_stop_does_not_wait_for_a_slow_request(tmp_path):
     bo = start_in_thread(str(tmp_path / "bo.db"), password=PASSWORD)
     bo.app.set_fault("slow", latency=30)
-    t = threading.Thread(target=lambda: pytest.raises(Exception, cap, bo, X), daemon=True)
+    # the slow request is held where the back office waits out its latency: wait until it is there
+    held = threading.Event()
+    wait = bo.app.stopping.wait
+
+    def holding(timeout=None):
+        held.set()
+        return wait(timeout)
+
+    bo.app.stopping.wait = holding
+    outcome = []
+
+    def request():
+        try:
+            outcome.append(cap(bo, X))
+        except Exception as exc:  # noqa: BLE001 - the dropped connection is the expected outcome
+            outcome.append(exc)
+
+    t = threading.Thread(target=request, daemon=True)
     t.start()
-    time.sleep(0.3)
-    started = time.monotonic()
-    bo.stop()
-    assert time.monotonic() - started < 5
-    t.join(5)
+    try:
+        assert held.wait(30), "the slow request never reached the back office"
+        started = time.monotonic()
+        bo.stop()
+        assert time.monotonic() - started < 5
+        t.join(10)
+        assert not t.is_alive(), "the slow request was still waiting after the stop"
+    finally:
+        bo.stop()
+    assert len(outcome) == 1 and isinstance(outcome[0], Exception), outcome
 
 
 # -- bad requests ------------------------------------------------------------------------------
@@ -603,11 +625,12 @@ def test_cli_unknown_namespace_is_a_clear_error(tmp_path):
         proc.stderr.close()
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("ip") is None, reason="needs root and iproute2")
-def test_cli_listens_inside_a_network_namespace(tmp_path):
+def test_cli_listens_inside_a_network_namespace(tmp_path, cannot_run):
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        cannot_run("needs root and iproute2")
     ns = f"fnlsbo{os.getpid()}"
     if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode != 0:
-        pytest.skip("cannot create network namespaces here")
+        cannot_run("cannot create network namespaces here")
     proc = None
     try:
         subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)

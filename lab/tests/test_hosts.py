@@ -121,14 +121,14 @@ def _free_port():
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(tmp_path_factory, cannot_run):
     reason = _lab_skip_reason()
     if reason:
-        pytest.skip(reason)
+        cannot_run(reason)
     try:
         H.ensure_rootfs(ROOTFS_CACHE)
     except Exception as exc:  # no mirror reachable, ...
-        pytest.skip("cannot build the base rootfs: %s" % exc)
+        cannot_run("cannot build the base rootfs: %s" % exc)
     d = tmp_path_factory.mktemp("lab")
     t0 = time.monotonic()
     lab = H.Lab.up(1, dir=d, startup_delay=1.0, bo_port=_free_port(), cache=ROOTFS_CACHE)

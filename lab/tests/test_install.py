@@ -132,9 +132,9 @@ def test_install_rejects_bad_producer(tmp_path):
 
 
 @pytest.mark.parametrize("shell", ["sh", "dash", "bash"])
-def test_install_init_script_syntax(tmp_path, shell):
+def test_install_init_script_syntax(tmp_path, shell, cannot_run):
     if not shutil.which(shell):
-        pytest.skip("%s not installed" % shell)
+        cannot_run("%s not installed" % shell)
     assert subprocess.run([shell, "-n", INIT_TEMPLATE]).returncode == 0
     paths = install_server(str(tmp_path))
     assert subprocess.run([shell, "-n", paths["init_script"]]).returncode == 0
@@ -167,12 +167,12 @@ def _alive(pid):
 
 
 @pytest.fixture
-def init_host(tmp_path, request):
+def init_host(tmp_path, request, cannot_run):
     """An installed server whose init script uses paths under tmp_path instead of / (dialect a, or the
     dialect given by indirect parametrization)."""
     dialect = getattr(request, "param", "a")
     if not shutil.which("start-stop-daemon"):
-        pytest.skip("start-stop-daemon not available")
+        cannot_run("start-stop-daemon not available")
     root = str(tmp_path / "host")
     ip = "127.0.0.4"
     with socket.socket() as s:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import _lab_possible
+from conftest import _lab_possible, cannot_run
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -71,9 +71,7 @@ def artifact(tmp_path_factory):
 def fresh_lab():
     why = _lab_possible()
     if why:
-        if os.environ.get('CI'):
-            pytest.fail('the installed-collection test cannot run: %s' % why)
-        pytest.skip(why)
+        cannot_run('the installed-collection test', why)
     from fnlslab.hosts import Lab, down_dir
     down_dir(LAB_DIR, purge=True)
     lab = Lab.up(pairs=1, dir=LAB_DIR, name=LAB_NAME, bo_port=LAB_PORT, replace=True,

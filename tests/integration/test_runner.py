@@ -14,7 +14,7 @@ import ansible_runner
 import pytest
 import yaml
 
-from conftest import _lab_possible
+from conftest import _lab_possible, cannot_run
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -28,9 +28,7 @@ LAB_PORT = int(os.environ.get('FNLS_RUNNER_BO_PORT', '48802'))
 def fresh_lab():
     why = _lab_possible()
     if why:
-        if os.environ.get('CI'):
-            pytest.fail('the ansible-runner test cannot run: %s' % why)
-        pytest.skip(why)
+        cannot_run('the ansible-runner test', why)
     from fnlslab.hosts import Lab, down_dir
     down_dir(LAB_DIR, purge=True)
     lab = Lab.up(pairs=1, dir=LAB_DIR, name=LAB_NAME, bo_port=LAB_PORT, replace=True,
