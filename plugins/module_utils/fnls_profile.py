@@ -366,8 +366,11 @@ def status(raw, prof):
     if not isinstance(raw, dict):
         raise AnswerError('the status answer is not a JSON object')
     out = dict((k, v) for k, v in raw.items() if k not in ('backoffice', 'failover'))
-    out['backoffice'] = {}
-    out['failover'] = {'peer': {}}
+    # what the answer holds beyond the facts is kept (a dialect-a answer comes back as it was)
+    out['backoffice'] = dict(raw['backoffice']) if isinstance(raw.get('backoffice'), dict) else {}
+    out['failover'] = dict(raw['failover']) if isinstance(raw.get('failover'), dict) else {}
+    peer = out['failover'].get('peer')
+    out['failover']['peer'] = dict(peer) if isinstance(peer, dict) else {}
     found = 0
     for fact in STATUS_FACTS:
         path = prof['status']['fields'].get(fact)
