@@ -297,7 +297,12 @@ class LicenseServerClient(object):
 
     def health(self):
         """The health body when ready; raises NotReady while the server is starting."""
-        body = self.http.get(self.path('health'))
+        try:
+            body = self.http.get(self.path('health'))
+        except HttpError as e:
+            if e.status == 404:
+                raise self._missing('health', self.path('health'), e)
+            raise
         if prof_mod.health_starting(body, self.profile):
             raise NotReady('The license server at %s is still starting.' % ifc.redact_url(self.url),
                            url=self.url, status=200, body=body)
@@ -321,7 +326,15 @@ class LicenseServerClient(object):
         self.http.add_secret(self.token)
         return self.token
 
-    def _admin(self, method, path, body=None):
+    def _missing(self, name, path, e):
+        """A 404 on a path of the profile: the server has no such endpoint there."""
+        return ProfileMismatch('The license server at %s has no %s endpoint at %s (HTTP 404); set profile key '
+                               'paths.%s to where the server has it%s.'
+                               % (ifc.redact_url(self.url), name, path, name,
+                                  ', or to null if it has none' if name == 'status' else ''),
+                               url=self.url, status=404, code=e.code, body=e.body)
+
+    def _admin(self, method, path, body=None, name=None):
         if self.token is None:
             self.authorize()
         for attempt in (1, 2):
@@ -333,16 +346,25 @@ class LicenseServerClient(object):
                     raise
                 self.token = None
                 self.authorize()
+            except HttpError as e:
+                if e.status == 404 and name:
+                    raise self._missing(name, path, e)
+                raise
 
     def hostids(self):
         """[{type, value, selected}] (selected None when the answer marks none)."""
-        body = self.http.get(self.path('hostids'))
+        try:
+            body = self.http.get(self.path('hostids'))
+        except HttpError as e:
+            if e.status == 404:
+                raise self._missing('hostids', self.path('hostids'), e)
+            raise
         entries = self._answer('hostids', prof_mod.hostids, body, self.profile)
         return [dict(type=t, value=v, selected=s) for t, v, s in entries]
 
     def config_get(self):
         """The policy settings as {key: text}."""
-        raw = self._admin('GET', self.path('config'))
+        raw = self._admin('GET', self.path('config'), name='config')
         self._raw_config = raw if isinstance(raw, dict) else None
         return self._answer('config', prof_mod.config_read, raw, self.profile)
 
@@ -360,7 +382,7 @@ class LicenseServerClient(object):
 
     def status(self):
         """The status in the collection's form (fnls_profile.status)."""
-        raw = self._admin('GET', self.path('status'))
+        raw = self._admin('GET', self.path('status'), name='status')
         return self._answer('status', prof_mod.status, raw, self.profile)
 
     def licenses(self):

@@ -287,7 +287,7 @@ from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
     check_api_paths, server_api_argument_spec)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_service import Service
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
-    BackOfficeClient, FnlsHttpError, LicenseServerClient, NotReady, Timeout, Unreachable)
+    BackOfficeClient, FnlsHttpError, LicenseServerClient, ProfileMismatch, NotReady, Timeout, Unreachable)
 
 POLL = 0.25
 SERVICE_CHECK_EVERY = 2.0
@@ -491,6 +491,9 @@ def wait_ready(module, svc, client, old_boot=None):
             last = 'the server still reports the boot id from before the restart'
         except NotReady:
             last = 'the server is still starting (503)'
+        except ProfileMismatch as e:
+            module.fail_json(msg='The license server %s answers, but not as the interface profile says: %s'
+                                 % (svc.name, e), commands=svc.commands)
         except (Unreachable, Timeout) as e:
             last = str(e).rstrip('.')
         except FnlsHttpError as e:
