@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Writes docs/PROFILE.md from the interface profile's own table (plugins/module_utils/fnls_profile.py SPEC),
+so that the page and the code cannot disagree. ``--check`` exits 1 when the page is stale."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parents[1]
+PAGE = TOP / 'docs' / 'PROFILE.md'
+
+
+def load_spec():
+    spec = importlib.util.spec_from_file_location('fnls_profile', TOP / 'plugins' / 'module_utils' / 'fnls_profile.py')
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+HEAD = """# The interface profile
+
+Everything the collection reads from a license server or a back office, beyond what the vendor's public
+documents confirm, is data in one **interface profile**: REST paths, the fields of every answer it reads, the
+words in them, how policy values are typed, the log's format and the lines it looks for, the settings file's form
+and key names, the back office's device API. The defaults below describe the lab's dialect a, which takes the
+confirmed form wherever one is public (`docs/DIALECTS.md`).
+
+A site whose servers differ sets **`failover_pair_profile`** (role variable) to a partial mapping: it is laid over
+the defaults key by key, and a map (`status.fields`, `status.values`, `config.keys`, `device_api.fields`) merges
+entry by entry, so a site names only what differs. The role hands it to every module through the action groups'
+module defaults (`group/fnls.failover.server_api`, `group/fnls.failover.backoffice_api`, option `profile`); your
+own plays can do the same. An unknown key, or a value of the wrong kind, stops the task before anything is
+touched, with the key named. `playbooks/vars/dialect_b.yml` is a complete example (the lab's dialect b).
+
+The playbook `fnls.failover.probe` reads a real pair, touching nothing, and reports for every interface what it
+found and whether the profile fits: run it first on a new site.
+
+Marks: **C** the vendor's public documents (or products built on the server) confirm it; **M** modelled, because
+they are silent: check it against your servers.
+
+| key | default | | what it is |
+|---|---|---|---|
+"""
+
+TAIL = """
+## What a wrong profile does
+
+- An answer with none of the fields the profile names, or a 404 on a profile path, stops the task at once with a
+  message that names the profile key to set (the status, the hostids, the config, the health endpoint).
+- A log with no line matching `log.patterns.start` some seconds (`log.start_grace`) after the server answers
+  takes the log out of the evidence; when no evidence source fits, the wait stops within seconds, naming every
+  key, instead of waiting for its timeout. The back-up is never started on evidence that does not fit.
+- `paths.status: null` (no status endpoint): the main's contact is confirmed by its log or the back office, the
+  back-up's guard asks the back office, and the back-up's sync with the main is reported as not checked.
+- `device_api.style: none` (no device API): nothing is read from or written to the back office; the registration
+  is proved by the servers alone and the summary says that the back office was not read back; the manual path
+  is refused in preflight.
+"""
+
+
+def render():
+    mod = load_spec()
+    rows = []
+    for key, value, mark, what in mod.SPEC:
+        if isinstance(value, dict) and value:
+            shown = '<br>'.join('`%s`: `%s`' % (k, json.dumps(v)) for k, v in sorted(value.items()))
+        else:
+            shown = '`%s`' % json.dumps(value).replace('|', '\\|')
+        rows.append('| `%s` | %s | %s | %s |' % (key, shown, mark, what.replace('|', '\\|')))
+    return HEAD + '\n'.join(rows) + '\n' + TAIL
+
+
+def main(argv):
+    text = render()
+    if '--check' in argv:
+        if not PAGE.exists() or PAGE.read_text() != text:
+            print('docs/PROFILE.md is stale: run scripts/profile_doc.py', file=sys.stderr)
+            return 1
+        return 0
+    PAGE.write_text(text)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
