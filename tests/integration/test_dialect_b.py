@@ -106,7 +106,7 @@ def test_manual_registration_with_the_dialect_b_profile(lab_b):
                    extra_vars={'failover_pair_registration': 'manual'})
     assert run.rc == 0, run
     text = (lab_b.host_root(main) / YAML).read_text()
-    assert 'backup-server-hostid' not in text
+    assert not [l for l in text.splitlines() if l.startswith('backup-server-hostid')], text
     devices = rest_devices(lab_b, lab_b.hostid(main))
     assert len(devices) == 1 and devices[0]['backupDeviceId']['id'] == lab_b.hostid(backup).split('/')[0], devices
     rerun = playbook(lab_b, '-e', VARS_B, limit=[main, backup],
