@@ -212,13 +212,14 @@ def probe_log(path, tail, prof):
     try:
         with open(path, 'rb') as handle:
             handle.seek(0, os.SEEK_END)
+            cut = handle.tell() > tail
             handle.seek(max(0, handle.tell() - tail))
             text = handle.read().decode('utf-8', 'replace')
     except (IOError, OSError) as e:
         return entry(None, None, 'the log %s cannot be read (%s)' % (path, to_native(e.strerror or e)), keys)
     lines = [l for l in text.splitlines() if l.strip()]
-    if len(lines) > 1 and tail:
-        lines = lines[1:]      # the first line of a tail may be cut
+    if cut and lines:
+        lines = lines[1:]      # the first line of a tail is cut
     json_lines = sum(1 for l in lines if l.lstrip().startswith('{'))
     form = 'json' if lines and json_lines == len(lines) else ('plain' if not json_lines else 'mixed')
     try:
