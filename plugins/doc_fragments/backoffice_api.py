@@ -44,8 +44,7 @@ options:
     default: 10
   api_paths:
     description:
-      - Paths of the API endpoints where a real installation differs from the modelled defaults (see the lab's
-        MODEL.md), by key - C(device_api_path).
+      - The older form of O(profile) key C(paths), kept for one release - by key C(device_api_path).
       - An unknown key or a path that is not absolute fails the task before anything is touched.
     type: dict
     default: {}

@@ -6,7 +6,7 @@
 A hostid is written ``<value>/<TYPE>``, for example ``0A1B2C3D4E5F/ETHERNET``.
 This file knows the hostid types, parses and normalises hostids, refuses
 anything that could break a settings file or a shell, and reads a host's own
-hostids the way the license server does (``lab/MODEL.md`` section 1).
+hostids the way the license server does (``docs/PROFILE.md``, key ``hostids.vm_uuid_path``).
 
 Normalisation (so that two spellings of one hostid compare equal):
 

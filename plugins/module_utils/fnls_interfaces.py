@@ -6,7 +6,7 @@
 
 Each entry of ``DEFAULTS`` carries the value the collection uses, its mark
 (``C`` = as the vendor documents it, ``M`` = modelled because no public source
-gives it, see ``lab/MODEL.md``) and the role variable or module option that
+gives it, see ``docs/PROFILE.md``) and the role variable or module option that
 overrides it. A site whose real server differs changes that variable, not code.
 """
 

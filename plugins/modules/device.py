@@ -59,9 +59,11 @@ attributes:
     description: A second run reports no change.
     support: full
 notes:
-  - Interfaces used, see C(lab/MODEL.md) of the collection; all modelled on the ManageDeviceService
-    operations C(getDevicesQuery), C(createDevice) and C(deleteDevice) [confirmed operations, modelled JSON
-    form], with HTTP Basic authentication. C(GET /flexnet/operations/devices?hostid=X/T),
+  - Interfaces used; the device API's style, paths and fields are keys of the interface profile (O(profile),
+    C(device_api.*), the collection's C(docs/PROFILE.md)). Style C(rest) is FNO's ManageDevice 2.0 JSON twin
+    (C(searchDevices) read model with C(deviceId) and C(backupDeviceId) [confirmed]; its create and delete paths
+    [modelled]). Style C(lab), the default, is modelled on the ManageDeviceService operations C(searchDevices),
+    C(createDevice) and C(deleteDevice) [confirmed operations, modelled JSON form], with HTTP Basic authentication. C(GET /flexnet/operations/devices?hostid=X/T),
     C(GET /flexnet/operations/devices/<deviceId>), C(POST /flexnet/operations/devices)
     C({"serverIds", "alias"}) (201; 409 on a conflict, with a C(code) such as C(ALREADY_REGISTERED_AS_MAIN),
     C(ALREADY_IN_PAIR), C(PAIR_CONFLICT)), C(DELETE /flexnet/operations/devices/<deviceId>).

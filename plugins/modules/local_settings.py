@@ -137,10 +137,11 @@ attributes:
     description: Runs on the license server's host, a POSIX system.
     platforms: posix
 notes:
-  - The shell file modelled is the C(/etc/default/flexnetls-<producer>) local settings file of
-    C(lab/MODEL.md) section 1 (shell-style C(KEY=VALUE) lines and C(#) comments; keys C(PORT),
-    C(ACTIVE_HOSTID), C(EXTRA_SYSPROPERTIES), C(BACKUP_SERVER_HOSTID)). A site whose server keeps its
-    settings elsewhere points O(path) at that file (the roles take it from C(fnls_settings_path)).
+  - The shell file is the vendor's C(/etc/default/flexnetls-<producer>) local settings file (shell-style
+    C(KEY=VALUE) lines and C(#) comments; keys C(PORT), C(ACTIVE_HOSTID), C(EXTRA_SYSPROPERTIES),
+    C(BACKUP_SERVER_HOSTID)). A site whose server keeps its settings elsewhere points O(path) at that file (the
+    role takes it from C(failover_pair_settings_path), the form and key names from the interface profile's
+    C(settings.*) keys).
   - The vendor's systemd installer keeps the environment in the drop-in
     C(/etc/systemd/system/flexnetls-<producer>.service.d/flexnetls.conf) and optional local settings in
     C(/opt/flexnetls/<producer>/local-configuration.yaml). Where a systemd install reads

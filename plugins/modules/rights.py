@@ -52,7 +52,7 @@ options:
   poll_now:
     description:
       - Ask the server to poll the back office at once instead of waiting for its next capability poll.
-      - The endpoint for this is modelled (see the lab's MODEL.md); leave it off for a real server without it.
+      - The endpoint for this is modelled (profile key C(paths.status), see the collection's C(docs/PROFILE.md)); leave it off for a real server without it.
     type: bool
     default: false
 attributes:
@@ -68,7 +68,7 @@ attributes:
     platforms: posix
 notes:
   - The license endpoints C(GET /api/1.0/instances/~/licenses) and C(POST /api/1.0/instances/~/activate) are
-    modelled on what C(flexnetlsadmin -licenses) and C(-activate) do; see the lab's MODEL.md.
+    modelled on what C(flexnetlsadmin -licenses) and C(-activate) do; see the collection's C(docs/PROFILE.md).
 '''
 
 EXAMPLES = r'''

@@ -40,7 +40,7 @@ attributes:
     description: Runs on the license server's host, a POSIX system.
     platforms: posix
 notes:
-  - The status endpoint C(GET /api/1.0/instances/~/status) and its fields are modelled (see the lab's MODEL.md);
+  - The status endpoint C(GET /api/1.0/instances/~/status) and its fields are modelled (profile key C(paths.status), see the collection's C(docs/PROFILE.md));
     where a real server has no such endpoint, RV(status) is null and RV(status_error) says why.
 '''
 
