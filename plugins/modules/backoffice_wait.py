@@ -307,6 +307,8 @@ class Waiter(object):
         except ProfileMismatch as e:
             self.running = True
             self.reachable_ever = True
+            if self.first_answer is None:
+                self.first_answer = clock()
             self.broken['status'] = str(e).rstrip('.')
             self.server_problem = None
         except NotReady:
@@ -366,13 +368,26 @@ class Waiter(object):
         return True, detail, dict(confirmed_at=info['success_at'], boot_id=boot, started_at=info['started_at'],
                                   registered_role=info['role'] or ev.MAIN, device_id=info['device_id'])
 
+    def note_answer(self):
+        """Notes when the server first answers (its health), for log.start_grace."""
+        try:
+            self.server.health()
+        except NotReady:
+            pass
+        except FnlsHttpError:
+            return
+        self.running = True
+        self.reachable_ever = True
+        if self.first_answer is None:
+            self.first_answer = clock()
+
     def _check_start_line(self):
         """Marks the log source as not fitting the profile when the server has answered for longer than
         log.start_grace seconds and its log still shows no start line."""
         if self.log_info is None or self.log_info.get('started'):
             return
-        if self.first_answer is None and 'status' not in self.sources:
-            self.read_status()
+        if self.first_answer is None:
+            self.note_answer()
         grace = float(self.prof['log']['start_grace'])
         if self.first_answer is not None and clock() - self.first_answer >= grace:
             self.broken['log'] = (

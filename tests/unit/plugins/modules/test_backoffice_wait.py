@@ -265,3 +265,45 @@ def test_lab_main_confirms_by_each_source(lab_main):
         res = run(backoffice_wait, dict(base, evidence=[source]))
         assert res['confirmed'] is True and res['source'] == source, res
         assert res['boot_id'] == boot
+
+
+# -- a profile that does not fit the server stops the wait within seconds -----------------------------------
+def test_no_fitting_source_stops_the_wait_within_the_grace(srv, tmp_path):
+    """The status path answers 404 and the log's lines are in another wording: both sources are dropped, and
+    the wait ends after log.start_grace, not at its timeout, naming the keys to set."""
+    log = tmp_path / 'flexnetls.log'
+    log.write_text('{"timestamp": "%s", "message": "New license server instance i-1 has been constructed"}\n' % START)
+    res = run(backoffice_wait, args(srv.url, log, timeout=60, evidence=['status', 'log'],
+                                    profile={'paths': {'status': '/api/1.0/instances/~/server-status'},
+                                             'log': {'start_grace': 1}}))
+    assert_plain_failure(res, PASSWORD)
+    assert res['msg'].startswith('No evidence source fits this server'), res['msg']
+    assert 'paths.status' in res['msg'] and 'log.patterns.start' in res['msg'], res['msg']
+    assert set(res['broken_sources']) == {'status', 'log'}
+    assert res['polls'] < 200, res['polls']     # 0.05 s polls: it stopped after about a second, not 60 s
+
+
+def test_a_source_that_does_not_fit_is_dropped_and_another_confirms(srv, tmp_path):
+    srv.status = make_status(last_success=ts(4))
+    log = tmp_path / 'flexnetls.log'
+    log.write_text('nothing the patterns know\n')
+    res = run(backoffice_wait, args(srv.url, log, evidence=['log', 'status'], profile={'log': {'start_grace': 0}}))
+    assert res['confirmed'] is True and res['source'] == 'status', res
+    assert 'log.patterns.start' in res['broken_sources']['log'], res
+
+
+def test_the_status_in_another_dialect_confirms(srv, tmp_path):
+    """Dialect b's status (another path, fields, words and epoch-millisecond times), read through the profile."""
+    import yaml
+    prof = yaml.safe_load(open(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'playbooks', 'vars',
+                                            'dialect_b.yml')))['failover_pair_profile']
+    srv.status = {'server': {'state': 'READY', 'instanceId': 'i-1', 'startTime': 1764417600000,
+                             'hostId': X, 'backupHostId': Y},
+                  'backOffice': {'active': True, 'lastSuccessTime': 1764417604000, 'lastErrorMessage': None,
+                                 'registeredAs': 'PRIMARY', 'deviceName': 'FNLS-000001'},
+                  'failover': {'serverRole': 'PRIMARY', 'syncEnabled': False, 'peer': {}}}
+    prof['paths']['health'] = '/api/1.0/instances/~/health'      # the stub's
+    prof['paths']['status'] = '/api/1.0/instances/~/status'
+    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', evidence=['status'], profile=prof))
+    assert res['confirmed'] is True and res['source'] == 'status', res
+    assert res['confirmed_at'] == '2025-11-29T12:00:04.000Z' and res['registered_role'] == 'MAIN', res
