@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Writes docs/PROFILE.md from the interface profile's own table (plugins/module_utils/fnls_profile.py SPEC),
-so that the page and the code cannot disagree. ``--check`` exits 1 when the page is stale."""
+"""Writes docs/PROFILE.md, and the key list in the role's argument spec (what ``ansible-doc -t role`` shows for
+failover_pair_profile), from the interface profile's own table (plugins/module_utils/fnls_profile.py SPEC), so
+that neither can disagree with the code. ``--check`` exits 1 when either is stale."""
 
 import importlib.util
 import json
@@ -9,6 +10,9 @@ from pathlib import Path
 
 TOP = Path(__file__).resolve().parents[1]
 PAGE = TOP / 'docs' / 'PROFILE.md'
+SPECS = TOP / 'roles' / 'failover_pair' / 'meta' / 'argument_specs.yml'
+BEGIN = '          # --- profile keys: written by scripts/profile_doc.py, do not edit by hand ---\n'
+END = '          # --- end of profile keys ---\n'
 
 
 def load_spec():
@@ -71,14 +75,40 @@ def render():
     return HEAD + '\n'.join(rows) + '\n' + TAIL
 
 
+def _doc_value(value):
+    if isinstance(value, dict):
+        return 'a map (docs/PROFILE.md)' if value else 'an empty map'
+    text = value if isinstance(value, str) else json.dumps(value)
+    if any(c in text for c in '()'):
+        return 'a pattern (docs/PROFILE.md)'
+    return 'C(%s)' % text
+
+
+def render_specs():
+    """argument_specs.yml with the description lines of failover_pair_profile's keys renewed."""
+    mod = load_spec()
+    text = SPECS.read_text()
+    a, b = text.index(BEGIN), text.index(END)
+    lines = []
+    for key, value, mark, what in mod.SPEC:
+        item = 'C(%s) [%s] - %s; default %s.' % (key, 'confirmed' if mark == 'C' else 'modelled',
+                                                what.replace('(', '[').replace(')', ']'), _doc_value(value))
+        lines.append('          - ' + json.dumps(item) + '\n')
+    return text[:a] + BEGIN + ''.join(lines) + text[b:]
+
+
 def main(argv):
-    text = render()
+    page, specs = render(), render_specs()
     if '--check' in argv:
-        if not PAGE.exists() or PAGE.read_text() != text:
-            print('docs/PROFILE.md is stale: run scripts/profile_doc.py', file=sys.stderr)
+        stale = [name for name, path, text in (('docs/PROFILE.md', PAGE, page), (str(SPECS.relative_to(TOP)), SPECS,
+                                                                                  specs))
+                 if not path.exists() or path.read_text() != text]
+        if stale:
+            print('%s stale: run scripts/profile_doc.py' % ' and '.join(stale), file=sys.stderr)
             return 1
         return 0
-    PAGE.write_text(text)
+    PAGE.write_text(page)
+    SPECS.write_text(specs)
     return 0
 
 
