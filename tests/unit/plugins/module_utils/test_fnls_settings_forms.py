@@ -80,12 +80,23 @@ def test_systemd_words_read_as_systemd_reads_them(rvalue, expected):
     assert d.as_dict() == expected
 
 
-@pytest.mark.parametrize('rvalue', ['"A=open', 'A=\\q', 'A=x\\', "'A=1"])
+@pytest.mark.parametrize('rvalue', ['"A=open', 'A=\\q', 'A=x\\', "'A=1", '"A=open C=1'])
 def test_systemd_lines_systemd_ignores_own_no_key(rvalue):
     d = dropin(('[Service]\nEnvironment=B=1\nEnvironment=%s\n' % rvalue).encode())
-    assert split_words(rvalue) is None
+    assert split_words(rvalue) == ([], 0)
     assert d.records[2].kind == 'invalid'
     assert d.as_dict() == {'B': '1'}
+
+
+def test_systemd_words_before_one_it_cannot_read_still_count():
+    data = b'[Service]\nEnvironment=A=1 B=2 "C=open D=4\n'
+    d = dropin(data)
+    assert d.as_dict() == {'A': '1', 'B': '2'}
+    assert d.set('A', '5') is True
+    assert d.to_bytes() == data.replace(b'A=1', b'A=5')
+    assert d.remove('A') is True and d.remove('B') is True
+    assert d.to_bytes() == b'[Service]\nEnvironment="C=open D=4\n'      # the unreadable rest is kept
+    assert d.as_dict() == {}
 
 
 def test_systemd_only_service_section_counts_and_empty_assignment_resets():
@@ -244,7 +255,7 @@ def systemd_environment(tmp_path, dropin_bytes):
     if 'DropIn Path' not in out:
         pytest.skip('systemd-analyze does not dump the unit here')
     found = {}
-    for line in out.splitlines():
+    for line in out.split('\n'):          # not splitlines(): a value may hold a form feed
         if line.startswith('\t\tEnvironment: '):
             key, value = line[len('\t\tEnvironment: '):].split('=', 1)
             found[key] = value
@@ -269,6 +280,7 @@ def test_systemd_reads_what_systemd_reads(tmp_path):
             b'[Service]\n'
             b'Environment="A=1 2" B=3 \'C=it\\\'s\' D="x y"z E=100%% F=\\x41\n'
             b'Environment="G=open\n'
+            b'Environment=N=1 "O=open P=1\n'
             b'Environment=H=\\q\n'
             b'Environment=I=1 \\\n'
             b'  J=2\n'
