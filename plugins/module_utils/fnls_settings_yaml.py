@@ -510,7 +510,7 @@ class YamlSettings(object):
     def _end_last_line(self):
         if self.lines and self.lines[-1].eol == '':
             last = self.lines[-1]
-            if last.kind in ('child', 'cont') and self._last_entry_has_block_scalar():
+            if (last.kind == 'cont' or last.raw[:1] in (b' ', b'\t')) and self._last_entry_has_block_scalar():
                 raise SettingsError(
                     'The YAML file ends inside a block scalar (| or >) without a final line end, and adding one '
                     'would change that value; end the file with a newline by hand, then run again.')
@@ -536,7 +536,7 @@ class YamlSettings(object):
         return [(line.key, line.raw.rstrip(b'\r\n')) for line in self.lines if line.kind == 'key' and line.key != key]
 
     def _check_reads_back(self, saved, key, expected):
-        before = [(k, raw) for k, raw in YamlSettings(saved, self.bom)._snapshot(key)]
+        before = YamlSettings(saved, self.bom)._snapshot(key)
         reread = YamlSettings.from_bytes(self.to_bytes())
         try:
             value = reread.get(key)
@@ -577,8 +577,10 @@ class YamlSettings(object):
         newline = self.newline
         new = Line(('%s: %s%s' % (key, text, newline)).encode(_ENCODING, _ERRORS))
         starts = [i for i, line in enumerate(self.lines) if line.kind == 'start']
+        ends = [i for i, line in enumerate(self.lines) if line.kind == 'end']
         first = starts[0] + 1 if starts else 0
-        for index in range(len(self.lines) - 1, first - 1, -1):
+        last = ends[0] - 1 if ends else len(self.lines) - 1
+        for index in range(last, first - 1, -1):   # an example counts only inside the document
             line = self.lines[index]
             if line.kind == 'commented' and line.key == key:
                 following = [x for x in self.lines[index + 1:] if x.kind not in ('blank', 'comment', 'commented')]
@@ -588,10 +590,7 @@ class YamlSettings(object):
                     self.lines.insert(index + 1, new)
                     return
                 break
-        end = len(self.lines)
-        ends = [i for i, line in enumerate(self.lines) if line.kind == 'end']
-        if ends:
-            end = ends[0]
+        end = ends[0] if ends else len(self.lines)
         if end == len(self.lines):
             self._end_last_line()
         self.lines.insert(end, new)

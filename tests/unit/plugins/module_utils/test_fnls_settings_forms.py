@@ -532,6 +532,7 @@ def test_yaml_a_value_left_open_at_the_end_refuses_to_append():
     (b'#k: example\n---\na: 1\n', b'#k: example\n---\na: 1\nk: v\n'),       # not before the document starts
     (b'---\n#k: example\na: 1\n', b'---\n#k: example\nk: v\na: 1\n'),
     (b'a: 1\n...\n# trailer\n', b'a: 1\nk: v\n...\n# trailer\n'),
+    (b'a: 1\n...\n#k: example\n', b'a: 1\nk: v\n...\n#k: example\n'),           # not after the document ends
     (b'a:\n  b: 1', b'a:\n  b: 1\nk: v\n'),
 ])
 def test_yaml_new_key_stays_in_the_document(data, expected):
@@ -554,13 +555,13 @@ def test_yaml_refuses_a_second_document(data, words):
     assert y.to_bytes() == data
 
 
-def test_yaml_block_scalar_without_final_newline_is_not_changed_by_appending():
-    data = b'a: |\n  text'
+@pytest.mark.parametrize('data', [b'a: |\n  text', b'a: >\n  # text, not a comment'])
+def test_yaml_block_scalar_without_final_newline_is_not_changed_by_appending(data):
     y = local(data)
     with pytest.raises(SettingsError, match='block scalar'):
         y.set('k', 'v')
     assert y.to_bytes() == data
-    assert yaml.safe_load(data)['a'] == 'text'
+    assert yaml.safe_load(data)['a'] in ('text', '# text, not a comment')
 
 
 def test_yaml_the_same_key_nested_elsewhere_is_not_the_top_level_key():
