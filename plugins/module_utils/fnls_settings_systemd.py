@@ -17,8 +17,9 @@ Read as systemd reads it (systemd.syntax(7), systemd.exec(5)):
 * only ``Environment=`` inside ``[Service]`` counts. Its value is a list of
   words separated by blanks; quotes (``"`` or ``'``) may open anywhere in a
   word, and C escapes (``\\\\``, ``\\"``, ``\\t``, ``\\x41``, ...) work inside and
-  outside quotes; a word that is not ``NAME=value`` is ignored; a value with a
-  quote left open or a bad escape makes systemd ignore the whole line;
+  outside quotes; a word that is not ``NAME=value`` is ignored; a quote left
+  open or a bad escape makes systemd ignore the rest of the line from that word
+  on (the words before it count; as systemd 252 does);
 * ``%%`` in a word stands for ``%`` (other ``%`` specifiers are not expanded
   here: a value holding one never equals a wanted value, so it is rewritten);
 * an empty ``Environment=`` resets the list: assignments before it count no
@@ -155,14 +156,18 @@ class Word(object):
 
 
 def split_words(rvalue):
-    """The words of an ``Environment=`` value as systemd splits them; None when systemd would ignore the line."""
+    """The words of an ``Environment=`` value as systemd splits them, and where the first one it cannot read starts.
+
+    systemd takes the words one by one: a quote left open or a bad escape ends the line there, and the words
+    before it still count. Returns (words, None) for a line read to its end, (words before, start) else.
+    """
     words = []
     i, n = 0, len(rvalue)
     while True:
         while i < n and rvalue[i] in _BLANKS:
             i += 1
         if i >= n:
-            return words
+            return words, None
         start = i
         out = []
         segments = []
@@ -174,7 +179,7 @@ def split_words(rvalue):
             if c == '\\':
                 decoded = _unescape_one(rvalue, i + 1)
                 if decoded is None:
-                    return None
+                    return words, start
                 out.append(decoded[0])
                 i = decoded[1]
                 continue
@@ -192,7 +197,7 @@ def split_words(rvalue):
             out.append(c)
             i += 1
         if quote is not None:
-            return None
+            return words, start
         if i > seg_start:
             segments.append((None, seg_start - start, i - start))
         words.append(Word(start, i, rvalue[start:i], ''.join(out), segments))
@@ -209,12 +214,14 @@ class Record(object):
 
     ``kind`` is ``blank``, ``comment``, ``commented`` (a commented-out
     ``Environment=`` line), ``section``, ``env`` (``Environment=`` with words),
-    ``reset`` (an empty ``Environment=``), ``invalid`` (an ``Environment=`` systemd
-    ignores), ``setting`` (any other ``Name=value``) or ``other``.
+    ``reset`` (an empty ``Environment=``), ``invalid`` (an ``Environment=`` of which
+    systemd takes no word), ``setting`` (any other ``Name=value``) or ``other``. An
+    ``env`` record's ``broken_at`` is where the words systemd cannot read start
+    (None when it reads them all); they are kept as they are.
     """
 
     __slots__ = ('raw', 'lineno', 'kind', 'section', 'name', 'prefix', 'rvalue', 'tail', 'eol', 'words',
-                 'continued', 'commented_keys')
+                 'broken_at', 'continued', 'commented_keys')
 
     def __init__(self, raw, lineno, continuation=False):
         self.raw = raw
@@ -224,6 +231,7 @@ class Record(object):
         self.name = None
         self.prefix = self.rvalue = self.tail = ''
         self.words = []
+        self.broken_at = None
         self.continued = continuation
         self.commented_keys = ()
         text = raw.decode(_ENCODING, _ERRORS)
@@ -246,8 +254,8 @@ class Record(object):
             self.kind = 'comment'
             m = re.match(r'^[#;][ \t]*Environment[ \t]*=(.*)$', stripped)
             if m:
-                words = split_words(m.group(1).strip(' \t'))
-                keys = tuple(w.key for w in words or [] if w.key)
+                words = split_words(m.group(1).strip(' \t'))[0]
+                keys = tuple(w.key for w in words if w.key)
                 if keys:
                     self.kind, self.commented_keys = 'commented', keys
             return
@@ -268,8 +276,8 @@ class Record(object):
         if not rvalue:
             self.kind = 'reset'
             return
-        words = split_words(rvalue)
-        if words is None:
+        words, self.broken_at = split_words(rvalue)
+        if not words and self.broken_at is not None:
             self.kind = 'invalid'
             return
         self.kind = 'env'
@@ -464,7 +472,7 @@ class DropIn(object):
                 self.records = saved
                 self._refuse_continued(record, key)
             changed = True
-            if not keep:
+            if not keep and record.broken_at is None:
                 del self.records[index]
                 continue
             cuts = []
@@ -475,7 +483,8 @@ class DropIn(object):
                 if any(w.key != key for w in words[:position]):
                     cuts.append((words[position - 1].end, word.end))
                 else:
-                    cuts.append((word.start, words[position + 1].start))
+                    following = words[position + 1].start if position + 1 < len(words) else record.broken_at
+                    cuts.append((word.start, following))
             rvalue = record.rvalue
             for cut_from, cut_to in reversed(cuts):
                 rvalue = rvalue[:cut_from] + rvalue[cut_to:]

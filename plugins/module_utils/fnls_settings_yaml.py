@@ -36,7 +36,7 @@ Choices:
   ``yes`` equals the boolean true, ``"7070"`` equals the text "7070".
 * A new key goes right after a commented-out example at column 0
   (``#key: ...``) when one is followed by another top-level line or the end of
-  the file, else at the end of the file (before a ``...`` end marker).
+  the file, else at the end of the file (before an ``...`` end marker).
 * ``remove`` removes the key's line; a key whose value is empty is removed
   too.
 """
@@ -74,6 +74,7 @@ _NUMBER_RE = re.compile(
     r'|[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?[0-9][0-9_]*(?:[eE][-+]?[0-9]+)'
     r'|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$')
 _TIMESTAMP_RE = re.compile(r'^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt ].*)?$')
+_BLOCK_RE = re.compile(r'(?:^|[:-][ \t]+)[|>][0-9+-]*[ \t]*(?:#.*)?$')
 _YAML_ESCAPES = {'0': '\x00', 'a': '\a', 'b': '\b', 't': '\t', '\t': '\t', 'n': '\n', 'v': '\v', 'f': '\f',
                  'r': '\r', 'e': '\x1b', ' ': ' ', '"': '"', '/': '/', '\\': '\\', 'N': '\x85', '_': '\xa0',
                  'L': '\u2028', 'P': '\u2029'}
@@ -445,10 +446,17 @@ class YamlSettings(object):
 
     def _check_structure(self, key):
         """Refuse an edit of a file whose top level this editor cannot follow."""
-        content = False
+        content = ended = False
         for line in self.lines:
             if line.kind in ('blank', 'comment', 'commented', 'directive'):
                 continue
+            if line.kind == 'end':
+                ended = True
+                continue
+            if ended and line.kind != 'start':
+                raise SettingsError(
+                    'The YAML file goes on after its end marker ... (line %d), in a second document; the server '
+                    'reads one, so change %s by hand.' % (line.lineno, key))
             if line.kind == 'start' and content:
                 raise SettingsError(
                     'The YAML file holds more than one document (a second --- on line %d); the server reads one, '
@@ -502,7 +510,19 @@ class YamlSettings(object):
     def _end_last_line(self):
         if self.lines and self.lines[-1].eol == '':
             last = self.lines[-1]
+            if (last.kind == 'cont' or last.raw[:1] in (b' ', b'\t')) and self._last_entry_has_block_scalar():
+                raise SettingsError(
+                    'The YAML file ends inside a block scalar (| or >) without a final line end, and adding one '
+                    'would change that value; end the file with a newline by hand, then run again.')
             self.lines[-1] = Line(last.raw + self.newline.encode('ascii'))
+
+    def _last_entry_has_block_scalar(self):
+        for line in reversed(self.lines):
+            if _BLOCK_RE.search(line.raw.decode(_ENCODING, 'replace').rstrip('\r\n')):
+                return True
+            if line.kind in ('key', 'item', 'start', 'end', 'directive', 'other'):
+                return False
+        return False
 
     def _same(self, line, value):
         if line.value is None:
@@ -516,7 +536,7 @@ class YamlSettings(object):
         return [(line.key, line.raw.rstrip(b'\r\n')) for line in self.lines if line.kind == 'key' and line.key != key]
 
     def _check_reads_back(self, saved, key, expected):
-        before = [(k, raw) for k, raw in YamlSettings(saved, self.bom)._snapshot(key)]
+        before = YamlSettings(saved, self.bom)._snapshot(key)
         reread = YamlSettings.from_bytes(self.to_bytes())
         try:
             value = reread.get(key)
@@ -556,7 +576,11 @@ class YamlSettings(object):
     def _insert(self, key, text):
         newline = self.newline
         new = Line(('%s: %s%s' % (key, text, newline)).encode(_ENCODING, _ERRORS))
-        for index in range(len(self.lines) - 1, -1, -1):
+        starts = [i for i, line in enumerate(self.lines) if line.kind == 'start']
+        ends = [i for i, line in enumerate(self.lines) if line.kind == 'end']
+        first = starts[0] + 1 if starts else 0
+        last = ends[0] - 1 if ends else len(self.lines) - 1
+        for index in range(last, first - 1, -1):   # an example counts only inside the document
             line = self.lines[index]
             if line.kind == 'commented' and line.key == key:
                 following = [x for x in self.lines[index + 1:] if x.kind not in ('blank', 'comment', 'commented')]
@@ -566,10 +590,7 @@ class YamlSettings(object):
                     self.lines.insert(index + 1, new)
                     return
                 break
-        end = len(self.lines)
-        ends = [i for i, line in enumerate(self.lines) if line.kind == 'end']
-        if ends:
-            end = ends[-1]
+        end = ends[0] if ends else len(self.lines)
         if end == len(self.lines):
             self._end_last_line()
         self.lines.insert(end, new)

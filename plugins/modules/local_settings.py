@@ -374,13 +374,16 @@ def _read(module, path):
                 'the task runs as (become: true).' % (path, to_native(exc.strerror or exc)))
 
 
-def _plan_missing(module, path, form, create):
-    """For a missing file: fail unless it may be created; the directory to make first (a drop-in directory) or None."""
-    if not create:
-        module.fail_json(
-            msg='Reading the local settings file, %s does not exist; the license server package seems not '
-                'to be installed or fnls_settings_path (the path option) is wrong; install the server or fix '
-                'the path, or set create=true.' % path)
+def _refuse_missing(module, path):
+    module.fail_json(
+        msg='Reading the local settings file, %s does not exist; the license server package seems not '
+            'to be installed or fnls_settings_path (the path option) is wrong; install the server or fix '
+            'the path, or set create=true.' % path)
+
+
+def _directory_to_make(module, path, form):
+    """For a file to create: the directory to make first (a missing drop-in directory) or None; fails when the
+    file's directory is missing and is not one to make."""
     parent = os.path.dirname(path) or '.'
     if os.path.isdir(parent):
         return None
@@ -477,7 +480,8 @@ def main():
             form = detect_form(path, before_bytes)
     create = params['create'] if params['create'] is not None else form == 'systemd'
     missing = before_bytes is None
-    make_directory = _plan_missing(module, path, form, create) if missing else None
+    if missing and not create:
+        _refuse_missing(module, path)
     wanted = _validate(module, form, params['settings'], params['state'])
 
     try:
@@ -494,6 +498,7 @@ def main():
 
     after_bytes = editor.to_bytes()
     creating = missing and bool(after_bytes)
+    make_directory = _directory_to_make(module, path, form) if creating else None
     content_changed = creating or (not missing and after_bytes != before_bytes)
     result = dict(
         changed=content_changed,

@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_settings import SettingsError, SettingsFile
@@ -80,12 +80,23 @@ def test_systemd_words_read_as_systemd_reads_them(rvalue, expected):
     assert d.as_dict() == expected
 
 
-@pytest.mark.parametrize('rvalue', ['"A=open', 'A=\\q', 'A=x\\', "'A=1"])
+@pytest.mark.parametrize('rvalue', ['"A=open', 'A=\\q', 'A=x\\', "'A=1", '"A=open C=1'])
 def test_systemd_lines_systemd_ignores_own_no_key(rvalue):
     d = dropin(('[Service]\nEnvironment=B=1\nEnvironment=%s\n' % rvalue).encode())
-    assert split_words(rvalue) is None
+    assert split_words(rvalue) == ([], 0)
     assert d.records[2].kind == 'invalid'
     assert d.as_dict() == {'B': '1'}
+
+
+def test_systemd_words_before_one_it_cannot_read_still_count():
+    data = b'[Service]\nEnvironment=A=1 B=2 "C=open D=4\n'
+    d = dropin(data)
+    assert d.as_dict() == {'A': '1', 'B': '2'}
+    assert d.set('A', '5') is True
+    assert d.to_bytes() == data.replace(b'A=1', b'A=5')
+    assert d.remove('A') is True and d.remove('B') is True
+    assert d.to_bytes() == b'[Service]\nEnvironment="C=open D=4\n'      # the unreadable rest is kept
+    assert d.as_dict() == {}
 
 
 def test_systemd_only_service_section_counts_and_empty_assignment_resets():
@@ -244,7 +255,7 @@ def systemd_environment(tmp_path, dropin_bytes):
     if 'DropIn Path' not in out:
         pytest.skip('systemd-analyze does not dump the unit here')
     found = {}
-    for line in out.splitlines():
+    for line in out.split('\n'):          # not splitlines(): a value may hold a form feed
         if line.startswith('\t\tEnvironment: '):
             key, value = line[len('\t\tEnvironment: '):].split('=', 1)
             found[key] = value
@@ -269,6 +280,7 @@ def test_systemd_reads_what_systemd_reads(tmp_path):
             b'[Service]\n'
             b'Environment="A=1 2" B=3 \'C=it\\\'s\' D="x y"z E=100%% F=\\x41\n'
             b'Environment="G=open\n'
+            b'Environment=N=1 "O=open P=1\n'
             b'Environment=H=\\q\n'
             b'Environment=I=1 \\\n'
             b'  J=2\n'
@@ -516,6 +528,42 @@ def test_yaml_a_value_left_open_at_the_end_refuses_to_append():
     assert y.to_bytes() == data
 
 
+@pytest.mark.parametrize('data, expected', [
+    (b'#k: example\n---\na: 1\n', b'#k: example\n---\na: 1\nk: v\n'),       # not before the document starts
+    (b'---\n#k: example\na: 1\n', b'---\n#k: example\nk: v\na: 1\n'),
+    (b'a: 1\n...\n# trailer\n', b'a: 1\nk: v\n...\n# trailer\n'),
+    (b'a: 1\n...\n#k: example\n', b'a: 1\nk: v\n...\n#k: example\n'),           # not after the document ends
+    (b'a:\n  b: 1', b'a:\n  b: 1\nk: v\n'),
+])
+def test_yaml_new_key_stays_in_the_document(data, expected):
+    y = local(data)
+    y.set('k', 'v')
+    assert y.to_bytes() == expected
+    assert yaml.safe_load(expected)['k'] == 'v'
+
+
+@pytest.mark.parametrize('data, words', [
+    (b'a: 1\n...\nb: 2\n', ['after its end marker', 'line 3']),
+    (b'a: 1\n...\n---\nb: 2\n', ['more than one document']),
+])
+def test_yaml_refuses_a_second_document(data, words):
+    y = local(data)
+    with pytest.raises(SettingsError) as exc:
+        y.set('k', 'v')
+    for word in words:
+        assert word in str(exc.value)
+    assert y.to_bytes() == data
+
+
+@pytest.mark.parametrize('data', [b'a: |\n  text', b'a: >\n  # text, not a comment'])
+def test_yaml_block_scalar_without_final_newline_is_not_changed_by_appending(data):
+    y = local(data)
+    with pytest.raises(SettingsError, match='block scalar'):
+        y.set('k', 'v')
+    assert y.to_bytes() == data
+    assert yaml.safe_load(data)['a'] in ('text', '# text, not a comment')
+
+
 def test_yaml_the_same_key_nested_elsewhere_is_not_the_top_level_key():
     data = b'https-in:\n  port: 1443\nport: 7070\n'
     y = local(data)
@@ -581,3 +629,116 @@ def test_parse_gives_the_editor_of_the_form():
     assert isinstance(parse('yaml', b''), YamlSettings)
     for form in ('shell', 'systemd', 'yaml'):
         assert parse(form, b'').to_bytes() == b''
+
+
+# ---------------------------------------------------------------------------------------------- properties
+
+KEYS = st.sampled_from(['A', 'B', 'BACKUP_SERVER_HOSTID', 'JVMOPTS'])
+SD_VALUE = st.text(alphabet=st.characters(blacklist_characters='\n\r\x00', blacklist_categories=('Cs',)), max_size=8)
+SD_WORD = st.one_of(
+    st.builds(lambda k, v: '%s=%s' % (k, v), KEYS, st.sampled_from(['1', 'x/y', '', '100%%'])),
+    st.builds(lambda k, v: '"%s=%s"' % (k, v), KEYS, st.sampled_from(['a b', 'q\\"z', "it's", '\\\\'])),
+    st.builds(lambda k, v: "'%s=%s'" % (k, v), KEYS, st.sampled_from(['a b', "it\\'s"])),
+    st.builds(lambda k, v: '%s="%s"' % (k, v), KEYS, st.sampled_from(['a b', ''])),
+    st.sampled_from(['noequals', '"open', 'A=\\q', '=x']),
+)
+SD_LINE = st.one_of(
+    st.builds(lambda sep, words: 'Environment%s%s' % (sep, ' '.join(words)),
+              st.sampled_from(['=', ' = ', '=  ']), st.lists(SD_WORD, max_size=4)),
+    st.sampled_from(['[Service]', '[Unit]', '[Install]', '# Environment=A=1', '; note', '', '  ',
+                     'ExecStart=/bin/true', 'Environment=A=1 \\', 'garbage line']),
+)
+EOLS = st.sampled_from(['\n', '\r\n'])
+
+
+@st.composite
+def dropin_text(draw):
+    lines = draw(st.lists(st.tuples(SD_LINE, EOLS), max_size=10))
+    text = ''.join(line + eol for line, eol in lines)
+    if lines and draw(st.booleans()):
+        text = text[:-len(lines[-1][1])]
+    return text.encode('utf-8')
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(dropin_text(), KEYS, SD_VALUE)
+def test_property_dropin_set_changes_the_key_only(data, key, value):
+    d = dropin(data)
+    assert d.to_bytes() == data
+    others = dict((k, v) for k, v in d.as_dict().items() if k != key)
+    try:
+        changed = d.set(key, value)
+    except SettingsError as exc:
+        assert 'backslash' in str(exc) or 'swallow' in str(exc)
+        assert d.to_bytes() == data
+        return
+    reread = dropin(d.to_bytes())
+    assert reread.get(key) == value
+    assert dict((k, v) for k, v in reread.as_dict().items() if k != key) == others
+    assert changed == (d.to_bytes() != data)
+    assert dropin(d.to_bytes()).set(key, value) is False
+    # every record that holds no assignment of the key is kept byte for byte (a last line may gain its newline)
+    kept = [r.raw.rstrip(b'\r\n') for r in dropin(data).records if not any(w.key == key for w in r.words)]
+    now = [r.raw.rstrip(b'\r\n') for r in reread.records]
+    for raw in kept:
+        assert raw in now
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(dropin_text(), KEYS)
+def test_property_dropin_remove(data, key):
+    d = dropin(data)
+    others = dict((k, v) for k, v in d.as_dict().items() if k != key)
+    try:
+        d.remove(key)
+    except SettingsError as exc:
+        assert 'backslash' in str(exc) or 'swallow' in str(exc)
+        assert d.to_bytes() == data
+        return
+    reread = dropin(d.to_bytes())
+    assert reread.get(key) is None
+    assert all(w.key != key for r in reread.records if r.section == 'Service' for w in r.words)
+    assert reread.as_dict() == others
+
+
+Y_KEYS = st.sampled_from(['k', 'active-hostid', 'port'])
+Y_LINE = st.one_of(
+    st.builds(lambda k, v: '%s: %s' % (k, v), Y_KEYS,
+              st.sampled_from(['v', '7070', '"q \\" x"', "'it''s'", '~', '', 'a # c', '[1, 2]', '|', '&a x'])),
+    st.sampled_from(['# comment', '#k: example', '', '  child: 1', '- item', 'https-in:', '  enabled: true',
+                     'other: "open', 'more: [1,', '---', '...', '  # indented comment']),
+)
+
+
+@st.composite
+def yaml_text(draw):
+    lines = draw(st.lists(st.tuples(Y_LINE, EOLS), max_size=10))
+    text = ''.join(line + eol for line, eol in lines)
+    if lines and draw(st.booleans()):
+        text = text[:-len(lines[-1][1])]
+    return text.encode('utf-8')
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(yaml_text(), Y_KEYS, YAML_VALUES)
+def test_property_yaml_set_is_what_pyyaml_reads_or_a_refusal(data, key, value):
+    """Whatever mapping the file holds, set either refuses and leaves it alone, or leaves a file in which PyYAML
+    reads the value and every other top-level key as before."""
+    y = local(data)
+    assert y.to_bytes() == data
+    try:
+        before = yaml.safe_load(data)
+    except yaml.YAMLError:
+        before = 'invalid'
+    assume(before is None or isinstance(before, dict))
+    try:
+        y.set(key, value)
+    except SettingsError:
+        assert y.to_bytes() == data
+        return
+    after = yaml.safe_load(y.to_bytes())
+    # a decimal string is written plain (a YAML number), unless it replaces a quoted value and keeps its quotes
+    decimal = render_value(value) == value and value.lstrip('-').isdigit()
+    assert after[key] == value or (decimal and after[key] == int(value))
+    assert dict((k, v) for k, v in after.items() if k != key) == dict(
+        (k, v) for k, v in (before or {}).items() if k != key)

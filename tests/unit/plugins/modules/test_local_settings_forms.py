@@ -143,11 +143,15 @@ def test_dropin_create_false_fails_when_missing(systemd, unit_dir):
     assert not path.exists()
 
 
-def test_removing_from_a_missing_dropin_creates_nothing(systemd, unit_dir):
-    path = unit_dir / 'failover-pair.conf'
+@pytest.mark.parametrize('where', ['unit', 'nowhere'])
+def test_removing_from_a_missing_dropin_creates_nothing(systemd, unit_dir, tmp_path, where):
+    directory = unit_dir if where == 'unit' else tmp_path / 'absent' / 'flexnetls-demo.service.d'
+    path = directory / 'failover-pair.conf'
     result = run(local_settings, {'path': str(path), 'state': 'absent', 'settings': {'BACKUP_SERVER_HOSTID': None}})
     assert result['changed'] is False and result['previous'] == {'BACKUP_SERVER_HOSTID': None}
+    assert result['daemon_reloaded'] is False and 'daemon_reload_skipped' not in result
     assert not path.exists() and systemd.calls == []
+    assert not (tmp_path / 'absent').exists()
 
 
 def test_vendor_dropin_one_word_changes_with_diff_backup_and_mode_kept(systemd, unit_dir):
