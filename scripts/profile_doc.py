@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Writes docs/PROFILE.md, and the key list in the role's argument spec (what ``ansible-doc -t role`` shows for
 failover_pair_profile), from the interface profile's own table (plugins/module_utils/fnls_profile.py SPEC), so
 that neither can disagree with the code. ``--check`` exits 1 when either is stale."""

@@ -44,7 +44,8 @@ options:
     default: 10
   api_paths:
     description:
-      - The older form of O(profile) key C(paths), kept for one release - by key C(health_path), C(authorize_path), C(hostids_path), C(config_path), C(status_path),
+      - The older form of O(profile) key C(paths), kept for one release - by key C(health_path), C(authorize_path),
+        C(hostids_path), C(config_path), C(status_path),
         C(licenses_path), C(activate_path), C(poll_path).
       - An unknown key or a path that is not absolute fails the task before anything is touched.
     type: dict

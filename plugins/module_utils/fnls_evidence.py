@@ -12,7 +12,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import re
 
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_hostid
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_profile as prof_mod

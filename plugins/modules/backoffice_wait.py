@@ -90,7 +90,8 @@ attributes:
     description: Read-only.
     support: full
 notes:
-  - Interfaces used; every modelled one is a key of the interface profile (O(profile), the collection's C(docs/PROFILE.md)). C(GET /api/1.0/instances/~/status) [modelled; fields
+  - Interfaces used; every modelled one is a key of the interface profile (O(profile), the collection's
+    C(docs/PROFILE.md)). C(GET /api/1.0/instances/~/status) [modelled; fields
     C(started_at), C(boot_id), C(backoffice.last_success), C(backoffice.last_error),
     C(backoffice.registered_role), C(backoffice.device_id)]; the log lines
     C(FlexNet Embedded License Server starting (boot <id>)) and C(Back-office communication successful)
@@ -333,7 +334,8 @@ class Waiter(object):
             return False, self.broken['status'], None
         if status is None:
             return False, self.server_problem or 'no status', None
-        ok, detail = ev.status_confirms(status, self.p['since'], require_role=bool(self.prof['status']['fields'].get('backoffice.registered_role')))
+        ok, detail = ev.status_confirms(
+            status, self.p['since'], require_role=bool(self.prof['status']['fields'].get('backoffice.registered_role')))
         if not ok:
             return False, detail, None
         bo = status.get('backoffice') or {}
@@ -487,7 +489,8 @@ class Waiter(object):
         if self.log_info is None and self.p['log_path']:
             self.scan_log()
         if self.log_info and self.log_info.get('stopped'):
-            return ('the main server stopped while waiting (its log shows a stop line, profile key log.patterns.stop, after the start of boot '
+            return ('the main server stopped while waiting (its log shows a stop line, profile key log.patterns.stop, '
+                    'after the start of boot '
                     '%s)' % (self.log_info.get('boot_id') or 'unknown'))
         return None
 

@@ -50,7 +50,8 @@ attributes:
     description: A second run with the same settings reports no change.
     support: full
 notes:
-  - Interfaces used; every modelled one is a key of the interface profile (O(profile), the collection's C(docs/PROFILE.md)). C(POST /api/1.0/instances/~/authorize) [confirmed]
+  - Interfaces used; every modelled one is a key of the interface profile (O(profile), the collection's
+    C(docs/PROFILE.md)). C(POST /api/1.0/instances/~/authorize) [confirmed]
     for a bearer token; C(GET)/C(POST /api/1.0/instances/~/config) [modelled path and body; all values are
     strings; an unknown key is answered with HTTP 400]. The setting names C(licensing.main.uri) and
     C(licensing.backup.uri) are confirmed, the C(fne.syncTo.*) and C(backoffice.url) names are modelled.

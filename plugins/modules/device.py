@@ -63,7 +63,8 @@ notes:
     C(device_api.*), the collection's C(docs/PROFILE.md)). Style C(rest) is FNO's ManageDevice 2.0 JSON twin
     (C(searchDevices) read model with C(deviceId) and C(backupDeviceId) [confirmed]; its create and delete paths
     [modelled]). Style C(lab), the default, is modelled on the ManageDeviceService operations C(searchDevices),
-    C(createDevice) and C(deleteDevice) [confirmed operations, modelled JSON form], with HTTP Basic authentication. C(GET /flexnet/operations/devices?hostid=X/T),
+    C(createDevice) and C(deleteDevice) [confirmed operations, modelled JSON form], with HTTP Basic authentication.
+    C(GET /flexnet/operations/devices?hostid=X/T),
     C(GET /flexnet/operations/devices/<deviceId>), C(POST /flexnet/operations/devices)
     C({"serverIds", "alias"}) (201; 409 on a conflict, with a C(code) such as C(ALREADY_REGISTERED_AS_MAIN),
     C(ALREADY_IN_PAIR), C(PAIR_CONFLICT)), C(DELETE /flexnet/operations/devices/<deviceId>).

@@ -182,6 +182,7 @@ from ansible_collections.fnls.failover.plugins.module_utils import fnls_settings
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
     FnlsHttpError, HttpError, NotReady, Timeout, TlsError, Unreachable)
 
+
 class ServerDown(Exception):
     """The server is not running or not ready: host mode may stand in."""
 

@@ -45,7 +45,8 @@ attributes:
     description: Read-only.
     support: full
 notes:
-  - Interfaces used; every modelled one is a key of the interface profile (O(profile), the collection's C(docs/PROFILE.md)). C(GET /flexnet/operations/devices?hostid=X/T)
+  - Interfaces used; every modelled one is a key of the interface profile (O(profile), the collection's
+    C(docs/PROFILE.md)). C(GET /flexnet/operations/devices?hostid=X/T)
     with HTTP Basic authentication [modelled JSON form of the ManageDeviceService C(getDevicesQuery)
     operation]; the End-User Portal's View Server page C(/portal/servers/<deviceId>) [confirmed page,
     modelled path].

@@ -155,7 +155,8 @@ attributes:
     support: partial
     details: V(restarted) always restarts the service and reports a change.
 notes:
-  - Interfaces used; every modelled one is a key of the interface profile (O(profile), the collection's C(docs/PROFILE.md)). The service C(flexnetls-<producer>) [confirmed
+  - Interfaces used; every modelled one is a key of the interface profile (O(profile), the collection's
+    C(docs/PROFILE.md)). The service C(flexnetls-<producer>) [confirmed
     name] with C(start), C(stop), C(restart), C(status) and LSB exit codes (C(status) is 0 when running, 3 when
     stopped) [modelled init script]; C(GET /api/1.0/instances/~/health) [confirmed path; modelled body
     C(UP)/C(STARTING) and 503 while starting]; C(GET /api/1.0/instances/~/status) [modelled; fields C(state),

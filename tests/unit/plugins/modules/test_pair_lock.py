@@ -339,8 +339,9 @@ def race_threads(make_params, takers, rounds, prepare=None, lock=None):
         won = []
         errors = []
 
-        threads = [threading.Thread(target=_thread_taker, args=(make_params('%02d%014x' % (i, r)), barrier, won,
-                                                                  errors)) for i in range(takers)]
+        threads = [threading.Thread(target=_thread_taker,
+                                    args=(make_params('%02d%014x' % (i, r)), barrier, won, errors))
+                   for i in range(takers)]
         for t in threads:
             t.start()
         for t in threads:
@@ -409,7 +410,7 @@ def test_processes_racing_for_the_lock(lock, expired_first):
                  for i in range(takers)]
         for p in procs:
             p.start()
-        got = [results.get(timeout=60) for _ in procs]
+        got = [results.get(timeout=60) for dummy in procs]
         for p in procs:
             p.join(30)
             assert p.exitcode == 0

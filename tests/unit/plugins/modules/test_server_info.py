@@ -38,7 +38,11 @@ class Service(object):
 @pytest.fixture
 def svc():
     fake = Service()
-    with mock.patch.object(basic.AnsibleModule, 'run_command', lambda self, argv, **kw: fake(self, argv, **kw)), \
+
+    def run_command(module, argv, **kwargs):
+        return fake(module, argv, **kwargs)
+
+    with mock.patch.object(basic.AnsibleModule, 'run_command', run_command), \
             mock.patch.object(basic.AnsibleModule, 'get_bin_path',
                               lambda self, name, required=False, opt_dirs=None: '/usr/sbin/' + name):
         yield fake
