@@ -68,6 +68,11 @@ def first_start_after_contact(lab, main, backup):
 def test_register_rerun_and_drill_with_the_dialect_b_profile(lab_b):
     main, backup = pair_hosts(1)
     before = (lab_b.host_root(main) / YAML).read_text()
+    check = playbook(lab_b, '--check', '--diff', '-e', VARS_B, limit=[main, backup])
+    assert check.rc == 0, check
+    assert check.changed(main) > 0 and '+backup-server-hostid: ' in check.out, check
+    assert (lab_b.host_root(main) / YAML).read_text() == before
+    assert events(lab_b, main, 'start') == [] and events(lab_b, backup, 'start') == []
     run = playbook(lab_b, '--diff', '-e', VARS_B, limit=[main, backup])
     assert run.rc == 0, run
     main_id, backup_id = lab_b.hostid(main), lab_b.hostid(backup)
