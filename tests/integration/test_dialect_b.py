@@ -132,7 +132,7 @@ def test_defaults_that_do_not_fit_stop_the_wait_within_seconds(lab_b):
     assert 'paths.status' in run.flat and 'log.patterns.start' in run.flat, run
     assert 'within 300 s' not in run.flat, run
     assert run.elapsed < 150, run.elapsed
-    assert events(lab_b, backup, 'start') == []
+    assert events(lab_b, backup, 'start') == [], 'the back-up started although no evidence it may use fitted'
 
 
 def test_no_status_endpoint_and_no_device_api(lab_b):
