@@ -260,6 +260,11 @@ guard:
       description: Evidence kinds left out because their inputs were not given, with the reason.
       type: dict
       returned: always
+    unfit:
+      description: True when every evidence kind tried answered in a form the interface profile does not
+        describe; the guard then stops waiting at once.
+      type: bool
+      returned: when the guard was evaluated and refused
     main_boot_id:
       description: The main's current boot id.
       type: str
@@ -322,6 +327,7 @@ def evaluate_guard(p, timeout):
         func = {'status': _guard_status, 'backoffice': _guard_backoffice, 'confirmation': _guard_confirmation}[src]
         detail, message = func(p, timeout, guard)
         if message is None:
+            guard.pop('unfit_sources', None)
             guard['passed'] = True
             guard['source'] = src
             guard['detail'] = detail
@@ -335,6 +341,9 @@ def evaluate_guard(p, timeout):
                        'guard_backup_hostid, guard_since).'
                        % '; '.join('%s: %s' % kv for kv in guard['skipped_sources'].items()))
     guard['detail'] = '; '.join('%s: %s' % (src, detail) for src, detail, _m in found)
+    # evidence that does not fit the profile will not start to fit: no point in waiting for it
+    unfit = guard.pop('unfit_sources', [])
+    guard['unfit'] = all(src in unfit for src, _d, _m in found)
     if len(found) == 1:
         return guard, found[0][2].replace('@HEAD@', head).replace('@CONFIRM@', confirm)
     return guard, ('Refusing to start the back-up server: no evidence confirms the main\'s back-office contact since '
@@ -372,6 +381,11 @@ def _guard_status(p, timeout, guard):
     except NotReady:
         return ('the main server is still starting',
                 '@HEAD@ has not confirmed back-office contact since its latest start (it is still starting). @CONFIRM@')
+    except ProfileMismatch as e:
+        guard.setdefault('unfit_sources', []).append('status')
+        return ('the main\'s status does not fit the interface profile: %s' % str(e).rstrip('.'),
+                '@HEAD@ answers its status in a form the interface profile does not describe (%s). Fix '
+                'failover_pair_profile (run the fnls.failover.probe playbook), then rerun.' % str(e).rstrip('.'))
     except (Unreachable, Timeout) as e:
         return ('the main server does not answer: %s' % str(e).rstrip('.'),
                 '@HEAD@ has not confirmed back-office contact since its latest start (it does not answer: %s). '
@@ -446,6 +460,11 @@ def _guard_backoffice(p, timeout, guard):
                               ca_path=p['ca_path'], timeout=timeout, profile=p['_fnls_profile'])
     try:
         devices = client.devices(hostid=p['guard_main_hostid'])
+    except ProfileMismatch as e:
+        guard.setdefault('unfit_sources', []).append('backoffice')
+        return ('the back office\'s answer does not fit the interface profile: %s' % str(e).rstrip('.'),
+                'Refusing to start the back-up server: the back office answers in a form the interface profile does '
+                'not describe (%s). Fix failover_pair_profile (device_api.*), then rerun.' % str(e).rstrip('.'))
     except FnlsHttpError as e:
         return ('the back office does not answer: %s' % str(e).rstrip('.'),
                 'Refusing to start the back-up server: the back office cannot tell whether the main %s has contacted '
@@ -600,7 +619,7 @@ def run_module():
         guard, refusal = evaluate_guard(p, p['timeout'])
         if refusal and p['guard_wait'] > 0 and not module.check_mode:
             deadline = clock() + p['guard_wait']
-            while refusal and clock() < deadline:
+            while refusal and clock() < deadline and not guard.get('unfit'):
                 sleep(max(0.05, p['guard_poll_interval']))
                 guard, refusal = evaluate_guard(p, max(0.5, min(p['timeout'], deadline - clock())))
             guard['waited'] = round(p['guard_wait'] - max(0.0, deadline - clock()), 2)

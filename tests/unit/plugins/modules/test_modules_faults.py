@@ -222,3 +222,13 @@ def test_backoffice_wait_names_a_main_that_crashed_during_the_wait(tmp_path):
                                     poll_interval=0.05, log_path=str(tmp_path / 'absent.log')))
     plain_failure(res, 'did not confirm contact with the back office within 1.5 s',
                   'HTTP 503 from the back office', 'the server has stopped answering', 'connection refused')
+
+
+def test_guard_on_a_status_that_does_not_fit_says_so_and_stops_waiting(stub):
+    """A 404 where the profile puts the status: the guard refuses naming the profile, marked unfit, so that its
+    wait ends at once instead of at guard_wait."""
+    stub.routes['/api/1.0/instances/~/authorize'] = lambda m, b: (200, {'token': 'tok-9', 'expires': 'x'})
+    guard, refusal = server.evaluate_guard(guard_params(stub.url, guard_evidence=['status']), 5)
+    assert refusal and 'interface profile' in refusal and 'paths.status' in refusal, refusal
+    assert guard['unfit'] is True and guard['passed'] is False
+    assert 'unfit_sources' not in guard

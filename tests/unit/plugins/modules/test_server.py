@@ -340,7 +340,7 @@ def test_documentation_matches_argument_spec():
     assert {'state', 'name', 'service_manager', 'was_running', 'running', 'ready', 'commands', 'boot_id',
             'guard'} <= set(returns)
     assert set(returns['guard']['contains']) == {'checked', 'passed', 'main_boot_id', 'main_last_success', 'detail',
-                                                 'waited', 'source', 'skipped_sources'}
+                                                 'waited', 'source', 'skipped_sources', 'unfit'}
 
 
 def test_guard_wait_starts_once_the_main_confirms(svc, own, main):
