@@ -449,7 +449,7 @@ def _start_script_systemd(host: Host, lower: Path):
         if any(c in str(p) for c in ",:\\ "):
             raise LabError("overlay paths may not contain , : \\ or blanks: %s" % p)
     opts = "lowerdir=%s,upperdir=%s,workdir=%s" % (lower, host.upper, host.work)
-    inner = "\n".join([
+    inner = " && ".join([
         "mount -t overlay overlay -o %s %s" % (shlex.quote(opts), shlex.quote(str(host.root))),
         "exec systemd-nspawn -q -D %s --boot --register=no --keep-unit -M %s "
         "--network-namespace-path=/run/netns/%s --resolv-conf=off --timezone=off --link-journal=no "
