@@ -1265,6 +1265,10 @@ def down_dir(dir=DEFAULT_DIR, purge=False, log=None):
         for p in _lab_processes(dir):
             _kill(p, signal.SIGKILL)
         cleanup_strays(prefix=ns_prefix(lab_name_for(dir)), log=log)
+        # cgroups of systemd hosts whose lab.json is gone (fnlslab-fl-<lab name>-...)
+        stale = CGROUP_PREFIX + ns_prefix(lab_name_for(dir))
+        remove_cgroups([os.path.join(root, d) for root in cgroup_roots() for d in os.listdir(root)
+                        if d.startswith(stale)], timeout=1)
         if purge:
             shutil.rmtree(dir, ignore_errors=True)
         else:
