@@ -3,7 +3,8 @@
 #   - Debian packages for the lab's hosts (when run as root and a tool is missing),
 #   - a virtualenv in .venv with the pinned Python requirements and the lab package,
 #   - the collection itself on a collections path inside .venv,
-#   - the lab's base root filesystem (debootstrap, cached under FNLS_LAB_CACHE).
+#   - the lab's base root filesystems (debootstrap, cached under FNLS_LAB_CACHE): the one of the usual
+#     hosts, and the one with systemd of the hosts booted by systemd-nspawn (`fnlslab up --init systemd`).
 # Safe to run again: every step checks before it acts.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +14,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 need_pkgs=()
 for pair in debootstrap:debootstrap ip:iproute2 nc:netcat-openbsd ssh:openssh-client \
-            unshare:util-linux ssh-keygen:openssh-client; do
+            unshare:util-linux ssh-keygen:openssh-client systemd-nspawn:systemd-container; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_pkgs+=("${pair#*:}")
 done
 "$PY" -c 'import venv, ensurepip' 2>/dev/null || need_pkgs+=(python3-venv)
@@ -47,4 +48,5 @@ ln -sfn "$top" .venv/collections/ansible_collections/fnls/failover
 
 if [ "$(id -u)" -eq 0 ]; then
   .venv/bin/fnlslab rootfs
+  .venv/bin/fnlslab rootfs --init systemd
 fi

@@ -34,7 +34,7 @@ fi
 if [ $# -gt 0 ]; then
   scenarios=("$@")
 else
-  scenarios=(default failover_drill backup_first backoffice_down)
+  scenarios=(default failover_drill backup_first backoffice_down systemd)
 fi
 for s in "${scenarios[@]}"; do
   if [ ! -f "extensions/molecule/$s/molecule.yml" ]; then

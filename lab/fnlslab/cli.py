@@ -1,7 +1,7 @@
 """fnlslab: bring the lab up and down, and look inside it.
 
-    fnlslab rootfs [--cache DIR]
-    fnlslab up --pairs N [--dir DIR] [--dialect a|b] [--producer demo] [--startup-delay 3] [--bo-port 8888]
+    fnlslab rootfs [--cache DIR] [--init sysv|systemd]
+    fnlslab up --pairs N [--dir DIR] [--dialect a|b] [--init sysv|systemd] [--producer demo] [--startup-delay 3] [--bo-port 8888]
                [--replace]
     fnlslab down [--dir DIR] [--purge]
     fnlslab status [--dir DIR] [--json]
@@ -38,7 +38,7 @@ def _dir(args):
 
 
 def cmd_rootfs(args):
-    path = H.ensure_rootfs(args.cache, mirror=args.mirror, log=_log)
+    path = H.ensure_rootfs(args.cache, mirror=args.mirror, log=_log, init=args.init)
     print(path)
 
 
@@ -46,9 +46,9 @@ def cmd_up(args):
     t0 = time.monotonic()
     lab = H.Lab.up(args.pairs, dir=_dir(args), producer=args.producer, startup_delay=args.startup_delay,
                    bo_port=args.bo_port, cache=args.cache, rootfs=args.rootfs, replace=args.replace,
-                   timeout=args.timeout, log=_log, name=args.name, dialect=args.dialect)
-    print("lab up in %.1f s: %d hosts in %d pairs, dialect %s" % (time.monotonic() - t0, len(lab.hosts), args.pairs,
-                                                                  lab.dialect))
+                   timeout=args.timeout, log=_log, name=args.name, dialect=args.dialect, init=args.init)
+    print("lab up in %.1f s: %d hosts in %d pairs, dialect %s, init %s"
+          % (time.monotonic() - t0, len(lab.hosts), args.pairs, lab.dialect, lab.init))
     print("inventory:   %s" % lab.inventory)
     print("back office: %s (user %s, password in %s)" % (lab.bo["url_local"], lab.bo["user"],
                                                          lab.bo["password_file"]))
@@ -75,8 +75,8 @@ def cmd_status(args):
         print(json.dumps(st, indent=2))
         return 0
     bo = st["backoffice"]
-    print("lab %s: %s, %d hosts, producer %s, dialect %s" % (d, st["state"], len(st["hosts"]), lab.producer,
-                                                             st["dialect"]))
+    print("lab %s: %s, %d hosts, producer %s, dialect %s, init %s" % (d, st["state"], len(st["hosts"]),
+                                                                      lab.producer, st["dialect"], st["init"]))
     print("back office: %s pid %s, %s" % (bo["url"], bo["pid"] or "-",
                                           "answers" if bo["answers"] else "not answering"))
     print("%-20s %-14s %-18s %-5s %-7s %-8s %s" % ("HOST", "ADDRESS", "MAC", "PAIR", "ROLE", "RUNNING", "SSH"))
@@ -208,6 +208,9 @@ def build_parser():
     sp = sub.add_parser("rootfs", help="build the base rootfs with debootstrap (no-op when present)")
     sp.add_argument("--cache", default=H.DEFAULT_CACHE)
     sp.add_argument("--mirror", help="Debian mirror (default $FNLS_LAB_MIRROR or this machine's apt mirror)")
+    sp.add_argument("--init", choices=H.INITS, default="sysv",
+                    help="systemd: the rootfs of systemd hosts (%s, with systemd, dbus, iproute2)"
+                         % H.ROOTFS_SYSTEMD_NAME)
     sp.set_defaults(func=cmd_rootfs)
 
     sp = with_dir(sub.add_parser("up", help="start a lab of N main/back-up pairs"))
@@ -215,6 +218,9 @@ def build_parser():
     sp.add_argument("--producer", default="demo")
     sp.add_argument("--dialect", choices=H.DIALECTS, default="a",
                     help="what every license server of the lab speaks (docs/DIALECTS.md; default a)")
+    sp.add_argument("--init", choices=H.INITS, default="sysv",
+                    help="every host's PID 1: sysv (default; the server has a SysV init script) or systemd "
+                         "(booted with systemd-nspawn; the server is the unit flexnetls-<producer>.service)")
     sp.add_argument("--startup-delay", type=float, default=3.0, help="emulated server boot time, seconds")
     sp.add_argument("--bo-port", type=int, default=8888)
     sp.add_argument("--cache", default=H.DEFAULT_CACHE)

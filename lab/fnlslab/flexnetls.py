@@ -47,6 +47,8 @@ TOKEN_LIFETIME = 3600.0
 DEFAULT_PORT = 7070
 BUILD_DATE = "2026-11-15T09:30:00.000Z"
 DIALECTS = ("a", "b")
+# dialect a's local settings, read from the environment when a systemd unit starts the server
+ENVIRONMENT_SETTINGS = ("PORT", "ACTIVE_HOSTID", "BACKUP_SERVER_HOSTID", "EXTRA_SYSPROPERTIES")
 LOGGING_STYLES = ("DAILY_ROLLOVER", "DAILY_ROLLOVER_UTC", "CONTINUOUS", "CONTINUOUS_UTC", "JSON_ROLLOVER")
 DEFAULT_LOGGING_STYLE = "DAILY_ROLLOVER"
 
@@ -381,10 +383,14 @@ def type_word(value):
 # --------------------------------------------------------------------------- the server
 
 class LicenseServer:
-    def __init__(self, producer, program_dir, settings_path, data_dir, local_config_path=None, dialect=None):
+    def __init__(self, producer, program_dir, settings_path, data_dir, local_config_path=None, dialect=None,
+                 settings_from_environment=False):
         self.producer = producer
         self.program_dir = program_dir
         self.settings_path = settings_path  # dialect a's settings file
+        # dialect a on a systemd install: the settings are the unit's Environment= lines (every drop-in
+        # in flexnetls-<producer>.service.d/), i.e. this process's environment, not a file
+        self.settings_from_environment = settings_from_environment
         self.local_config_path = local_config_path or os.path.join(program_dir, "local-configuration.yaml")
         self.data_dir = data_dir
         self.dialect_arg = dialect  # --dialect; wins over lab.json
@@ -597,8 +603,18 @@ class LicenseServer:
         self.failover["last_sync"] = self.state.get("last_sync")
 
     def load_shell_settings(self):
-        """Dialect a: /etc/default/flexnetls-<producer>, shell KEY=VALUE; the log is plain lines."""
+        """Dialect a: /etc/default/flexnetls-<producer>, shell KEY=VALUE; the log is plain lines.
+
+        Started by the systemd unit (--settings-from-environment), the same keys come from the
+        process's environment: the unit's Environment= lines, from every drop-in of the unit."""
         self.settings = {}
+        self.set_log_style(DEFAULT_LOGGING_STYLE)
+        if self.settings_from_environment:
+            self.settings_path = "the environment of the unit flexnetls-%s.service" % self.producer
+            self.settings = {k: os.environ[k] for k in ENVIRONMENT_SETTINGS if k in os.environ}
+            self.log("INFO", "main", "Local settings from the environment: %s"
+                     % (", ".join(sorted(self.settings)) or "none"))
+            return
         try:
             with open(self.settings_path, encoding="utf-8") as fh:
                 self.settings = parse_settings_text(fh.read())
@@ -1668,6 +1684,9 @@ def main(argv=None):
     parser.add_argument("--data-dir")
     parser.add_argument("--dialect", choices=DIALECTS,
                         help="the dialect to speak (default: lab.json \"dialect\", else a)")
+    parser.add_argument("--settings-from-environment", action="store_true",
+                        help="dialect a: read PORT, ACTIVE_HOSTID, BACKUP_SERVER_HOSTID from the environment "
+                             "(a systemd unit's Environment= lines), not from the settings file")
     args = parser.parse_args(argv)
     producer = args.producer
     program_dir = args.program_dir or "/opt/flexnetls/%s" % producer
@@ -1678,6 +1697,7 @@ def main(argv=None):
         args.data_dir or "/var/opt/flexnetls/%s" % producer,
         local_config_path=args.local_configuration or os.path.join(program_dir, "local-configuration.yaml"),
         dialect=args.dialect,
+        settings_from_environment=args.settings_from_environment,
     )
 
     def on_signal(signum, frame):

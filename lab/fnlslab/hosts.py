@@ -6,9 +6,13 @@ rootfs, and a small PID 1 (``hostinit.py``) that runs sshd. The controller reach
 real SSH through ``ProxyCommand="ip netns exec <host> nc %h %p"``. Addresses of the lab network
 (198.18.0.0/16) exist only inside these namespaces; the back office also listens on 127.0.0.1.
 
+With ``init="systemd"`` a host's PID 1 is systemd instead: the host's root (an overlay over a Debian
+rootfs with systemd) is booted with ``systemd-nspawn --boot`` inside the host's network namespace, in
+a cgroup of its own, and sshd and the license server are systemd units.
+
 Python API::
 
-    lab = Lab.up(pairs=2, dir="/run/fnls-lab", dialect="a")   # or Lab.load("/run/fnls-lab")
+    lab = Lab.up(pairs=2, dir="/run/fnls-lab", dialect="a")   # or Lab.load("/run/fnls-lab"); init="systemd"
     lab.hosts                                      # [Host, ...]
     lab.run("fnls-p01-main", ["service", "flexnetls-demo", "start"])
     lab.host_root("fnls-p01-main")                 # upper dir: files the host wrote
@@ -43,6 +47,7 @@ from pathlib import Path
 DEFAULT_DIR = "/run/fnls-lab"
 DEFAULT_CACHE = "/var/cache/fnls-lab"
 ROOTFS_NAME = "rootfs-bookworm"
+ROOTFS_SYSTEMD_NAME = "rootfs-bookworm-systemd"
 SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
@@ -57,6 +62,16 @@ ADMIN_USER = "admin"
 BO_USER = "admin"
 
 DIALECTS = ("a", "b")      # docs/DIALECTS.md: what the lab's license servers speak
+INITS = ("sysv", "systemd")   # a host's PID 1: the lab's small SysV-style init, or systemd (systemd-nspawn)
+ROOTFS_PACKAGES = {
+    "sysv": "python3,openssh-server",
+    "systemd": "systemd,systemd-sysv,dbus,python3,openssh-server,iproute2",
+}
+# units of the systemd rootfs that a lab host does not need (timers, consoles): masked in each host
+SYSTEMD_MASKED = ("apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "e2scrub_all.timer",
+                  "fstrim.timer", "e2scrub_reap.service", "console-getty.service", "getty@tty1.service",
+                  "systemd-pstore.service")
+CGROUP_PREFIX = "fnlslab-"    # a systemd host's own cgroup: <cgroup2 and name=systemd mounts>/fnlslab-<netns>
 PRODUCT_UUID_PATH = "/etc/fnlslab/product_uuid"   # in a host: its SMBIOS product UUID (dialect b's VM_UUID)
 
 HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -219,16 +234,22 @@ def debian_mirror():
     return DEFAULT_MIRROR
 
 
-def rootfs_ready(path):
+def rootfs_ready(path, init="sysv"):
     path = Path(path)
-    return (path / "usr/sbin/sshd").exists() and (path / "usr/bin/python3").exists()
+    ok = (path / "usr/sbin/sshd").exists() and (path / "usr/bin/python3").exists()
+    if init == "systemd":
+        ok = ok and (path / "usr/lib/systemd/systemd").exists() and (path / "usr/bin/systemctl").exists()
+    return ok
 
 
-def ensure_rootfs(cache=DEFAULT_CACHE, mirror=None, log=None):
-    """Build ``<cache>/rootfs-bookworm`` with debootstrap unless it is there; return its path."""
+def ensure_rootfs(cache=DEFAULT_CACHE, mirror=None, log=None, init="sysv"):
+    """Build ``<cache>/rootfs-bookworm`` (with init="systemd": ``rootfs-bookworm-systemd``, with
+    systemd, dbus and iproute2 added) with debootstrap unless it is there; return its path."""
+    if init not in INITS:
+        raise LabError("init must be one of %s, not %r" % (", ".join(INITS), init))
     cache = Path(cache)
-    target = cache / ROOTFS_NAME
-    if rootfs_ready(target):
+    target = cache / (ROOTFS_SYSTEMD_NAME if init == "systemd" else ROOTFS_NAME)
+    if rootfs_ready(target, init):
         return target
     if os.geteuid() != 0:
         raise LabError("building the base rootfs needs root (debootstrap)")
@@ -236,12 +257,12 @@ def ensure_rootfs(cache=DEFAULT_CACHE, mirror=None, log=None):
         raise LabError("debootstrap is not installed (apt-get install debootstrap)")
     cache.mkdir(parents=True, exist_ok=True)
     mirror = mirror or debian_mirror()
-    tmp = cache / ("%s.tmp-%d" % (ROOTFS_NAME, os.getpid()))
+    tmp = cache / ("%s.tmp-%d" % (target.name, os.getpid()))
     shutil.rmtree(tmp, ignore_errors=True)
     if log:
         log("debootstrap %s from %s into %s (one to three minutes)" % (SUITE, mirror, target))
     try:
-        _run(["debootstrap", "--variant=minbase", "--include=python3,openssh-server",
+        _run(["debootstrap", "--variant=minbase", "--include=" + ROOTFS_PACKAGES[init],
               SUITE, str(tmp), mirror], timeout=1800)
         for key in (tmp / "etc/ssh").glob("ssh_host_*"):
             key.unlink()
@@ -380,6 +401,98 @@ def _start_script(host: Host, lower: Path):
     ])
 
 
+def cgroup_roots():
+    """Where a systemd host gets a cgroup of its own: every cgroup2 mount and the name=systemd
+    hierarchy of a hybrid machine (systemd-nspawn needs both when both are there)."""
+    out = []
+    try:
+        with open("/proc/self/mounts") as fh:
+            for line in fh:
+                parts = line.split()
+                if len(parts) < 4:
+                    continue
+                if parts[2] == "cgroup2" or (parts[2] == "cgroup" and "name=systemd" in parts[3].split(",")):
+                    out.append(parts[1])
+    except OSError:
+        pass
+    return out
+
+
+def host_cgroups(h):
+    return [os.path.join(root, CGROUP_PREFIX + h.netns) for root in cgroup_roots()]
+
+
+def remove_cgroups(paths, timeout=5.0):
+    """Remove the cgroup dirs (children first) once their processes are gone; True when all went."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = []
+        for top in paths:
+            if not os.path.isdir(top):
+                continue
+            for cur, dirs, _files in sorted(os.walk(top), key=lambda t: -len(t[0])):
+                with contextlib.suppress(OSError):
+                    os.rmdir(cur)
+            if os.path.isdir(top):
+                left.append(top)
+        if not left or time.monotonic() >= deadline:
+            return not left
+        time.sleep(0.1)
+
+
+def _start_script_systemd(host: Host, lower: Path):
+    """The shell that boots a systemd host: into its own cgroups, into its network namespace (so
+    that the sysfs nspawn mounts shows the host's NIC, not this machine's), a private mount
+    namespace with the overlay root, then systemd-nspawn --boot (not registered: this machine's
+    PID 1 need not be systemd)."""
+    for p in (lower, host.upper, host.work):
+        if any(c in str(p) for c in ",:\\ "):
+            raise LabError("overlay paths may not contain , : \\ or blanks: %s" % p)
+    opts = "lowerdir=%s,upperdir=%s,workdir=%s" % (lower, host.upper, host.work)
+    inner = " && ".join([
+        "mount -t overlay overlay -o %s %s" % (shlex.quote(opts), shlex.quote(str(host.root))),
+        "exec systemd-nspawn -q -D %s --boot --register=no --keep-unit -M %s "
+        "--network-namespace-path=/run/netns/%s --resolv-conf=off --timezone=off --link-journal=no "
+        "--console=read-only" % (shlex.quote(str(host.root)), shlex.quote(host.name), host.netns),
+    ])
+    lines = []
+    for cg in host_cgroups(host):
+        lines.append("mkdir -p %s && echo $$ > %s/cgroup.procs" % (shlex.quote(cg), shlex.quote(cg)))
+    lines.append("exec nsenter --net=/run/netns/%s unshare --mount --propagation private sh -ec %s"
+                 % (host.netns, shlex.quote(inner)))
+    return "\n".join(lines)
+
+
+def _add_service_user(upper: Path, lower: Path, name="flexnetls", home="/var/opt/flexnetls"):
+    """Add the system user and group ``name`` to a host's /etc/passwd, group and shadow (written into
+    its upper dir, from the base rootfs's files), as useradd --system does; no-op when present."""
+    files = {}
+    for f in ("passwd", "group", "shadow", "gshadow"):
+        src = upper / "etc" / f
+        if not src.exists():
+            src = lower / "etc" / f
+        files[f] = src.read_text() if src.exists() else ""
+    if any(line.split(":")[0] == name for line in files["passwd"].splitlines()):
+        return
+    used = {int(line.split(":")[2]) for key in ("passwd", "group") for line in files[key].splitlines()
+            if line.count(":") >= 3 and line.split(":")[2].isdigit()}
+    uid = next(i for i in range(999, 99, -1) if i not in used)
+    add = {"passwd": "%s:x:%d:%d::%s:/usr/sbin/nologin\n" % (name, uid, uid, home),
+           "group": "%s:x:%d:\n" % (name, uid),
+           "shadow": "%s:!*:19000::::::\n" % name,
+           "gshadow": "%s:!::\n" % name}
+    for f, line in add.items():
+        text = files[f]
+        if f in ("shadow", "gshadow") and not (lower / "etc" / f).exists():
+            continue
+        if text and not text.endswith("\n"):
+            text += "\n"
+        st = (lower / "etc" / f).stat() if (lower / "etc" / f).exists() else None
+        _write(upper / "etc" / f, text + line, (st.st_mode & 0o7777) if st else 0o644)
+        if st:
+            os.chown(upper / "etc" / f, st.st_uid, st.st_gid)
+
+
 # ---------------------------------------------------------------------------------------------
 # the lab
 
@@ -421,6 +534,11 @@ class Lab:
     def dialect(self):
         """What the lab's license servers speak: "a" or "b" (docs/DIALECTS.md)."""
         return self.data.get("dialect", "a")
+
+    @property
+    def init(self):
+        """A host's PID 1: "sysv" (the lab's small init, services by init scripts) or "systemd"."""
+        return self.data.get("init", "sysv")
 
     @property
     def bo(self):
@@ -481,7 +599,7 @@ class Lab:
                           "role": h.role, "running": _pid_alive(h.pid) and h.netns in names,
                           "ssh": self._ssh_open(h) if h.netns in names else False})
         bo_pid = self.bo.get("pid", 0)
-        return {"dir": str(self.dir), "state": self.data.get("state"), "dialect": self.dialect,
+        return {"dir": str(self.dir), "state": self.data.get("state"), "dialect": self.dialect, "init": self.init,
                 "hosts": hosts,
                 "backoffice": {"pid": bo_pid, "running": _pid_alive(bo_pid),
                                "answers": self._bo_answers(), "url": self.bo.get("url_local")}}
@@ -489,16 +607,27 @@ class Lab:
     # -- bring up -------------------------------------------------------------------------------
     @classmethod
     def up(cls, pairs, dir=DEFAULT_DIR, producer="demo", startup_delay=3.0, bo_port=8888,
-           cache=DEFAULT_CACHE, rootfs=None, replace=False, timeout=90.0, log=None, name=None, dialect="a"):
+           cache=DEFAULT_CACHE, rootfs=None, replace=False, timeout=90.0, log=None, name=None, dialect="a",
+           init="sysv"):
         """Create the lab: namespaces, hosts (sshd running, server installed not started), back office.
 
-        ``dialect`` (a or b, docs/DIALECTS.md) is what every license server of the lab speaks."""
+        ``dialect`` (a or b, docs/DIALECTS.md) is what every license server of the lab speaks.
+        ``init`` is every host's PID 1: "sysv" (default: the lab's init, the server's SysV init
+        script) or "systemd" (booted with systemd-nspawn; the server is the unit
+        flexnetls-<producer>.service with its drop-in, installed and not enabled)."""
         t0 = time.monotonic()
         log = log or (lambda msg: None)
         if dialect not in DIALECTS:
             raise LabError("--dialect must be a or b, not %r" % (dialect,))
+        if init not in INITS:
+            raise LabError("--init must be one of %s, not %r" % (", ".join(INITS), init))
         if os.geteuid() != 0:
             raise LabError("the lab needs root (network namespaces, mounts)")
+        if init == "systemd":
+            if not shutil.which("systemd-nspawn"):
+                raise LabError("systemd-nspawn is not installed (apt-get install systemd-container)")
+            if not cgroup_roots():
+                raise LabError("no cgroup2 or name=systemd cgroup hierarchy is mounted; systemd hosts need one")
         if not 1 <= int(pairs) <= MAX_PAIRS:
             raise LabError("--pairs must be 1..%d" % MAX_PAIRS)
         pairs = int(pairs)
@@ -535,10 +664,11 @@ class Lab:
             cleanup_strays(prefix=prefix, log=log)
         if not _port_free("127.0.0.1", bo_port):
             raise LabError("127.0.0.1:%d is in use; choose another --bo-port" % bo_port)
-        lower = Path(rootfs) if rootfs else ensure_rootfs(cache, log=log)
-        if not rootfs_ready(lower):
-            raise LabError("%s is not a usable base rootfs (needs usr/sbin/sshd and usr/bin/python3); "
-                           "run `fnlslab rootfs`" % lower)
+        lower = Path(rootfs) if rootfs else ensure_rootfs(cache, log=log, init=init)
+        if not rootfs_ready(lower, init):
+            raise LabError("%s is not a usable base rootfs (needs usr/sbin/sshd and usr/bin/python3%s); "
+                           "run `fnlslab rootfs%s`" % (lower, ", systemd" if init == "systemd" else "",
+                                                      " --init systemd" if init == "systemd" else ""))
         try:
             from fnlslab.install import install_server
         except ImportError as exc:
@@ -566,6 +696,7 @@ class Lab:
             "created_at": _now_iso(),
             "producer": producer,
             "dialect": dialect,
+            "init": init,
             "server_port": SERVER_PORT,
             "startup_delay": float(startup_delay),
             "rootfs": str(lower),
@@ -680,7 +811,15 @@ class Lab:
         ssh_dir = _mkdirs_like(up, lower, "root/.ssh", 0o700)
         os.chmod(ssh_dir, 0o700)
         _write(ssh_dir / "authorized_keys", pubkey, 0o600)
-        _write(up / INIT_PATH, init_src, 0o755)
+        if self.init == "systemd":
+            units = _mkdirs_like(up, lower, "etc/systemd/system")
+            for unit in SYSTEMD_MASKED:
+                link = units / unit
+                if not link.is_symlink():
+                    link.symlink_to("/dev/null")
+            _add_service_user(up, Path(lower))
+        else:
+            _write(up / INIT_PATH, init_src, 0o755)
         # ed25519 and ecdsa host keys only: RSA key generation is slow when 50 hosts start at once
         for kind in ("ed25519", "ecdsa"):
             keyfile = up / ("etc/ssh/ssh_host_%s_key" % kind)
@@ -694,11 +833,14 @@ class Lab:
                        admin_password=admin_pw, admin_user=ADMIN_USER,
                        lab={"startup_delay": float(self.data["startup_delay"]),
                             "product_uuid_path": PRODUCT_UUID_PATH},
-                       port=SERVER_PORT, dialect=self.dialect)
+                       port=SERVER_PORT, dialect=self.dialect, init=self.init)
 
     def _start(self, h: Host, lower):
-        argv = ["ip", "netns", "exec", h.netns, "unshare", "--mount", "--uts", "--pid", "--fork",
-                "--kill-child", "--propagation", "private", "sh", "-ec", _start_script(h, lower)]
+        if self.init == "systemd":
+            argv = ["sh", "-ec", _start_script_systemd(h, lower)]
+        else:
+            argv = ["ip", "netns", "exec", h.netns, "unshare", "--mount", "--uts", "--pid", "--fork",
+                    "--kill-child", "--propagation", "private", "sh", "-ec", _start_script(h, lower)]
         with open(h.console, "ab") as out:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True, env={"PATH": HOST_PATH, "LANG": "C.UTF-8"})
@@ -723,7 +865,38 @@ class Lab:
             children = Path("/proc/%d/task/%d/children" % (h.pid, h.pid)).read_text().split()
         except OSError:
             return 0
-        return int(children[0]) if children else 0
+        if self.init != "systemd":
+            return int(children[0]) if children else 0
+        # systemd-nspawn's child becomes the container's systemd once it has booted so far
+        for c in children:
+            try:
+                if Path("/proc/%s/comm" % c).read_text().strip() == "systemd":
+                    return int(c)
+            except OSError:
+                pass
+        return 0
+
+    def _is_host_process(self, h: Host):
+        """h.pid still is this host's starter (unshare, or the shell and systemd-nspawn of a systemd host)."""
+        if not h.pid or not _pid_alive(h.pid):
+            return False
+        cmd = _cmdline(h.pid)
+        return "unshare" in cmd or (self.init == "systemd" and h.netns in cmd)
+
+    def _power_off(self, hosts, timeout=10.0):
+        """End the given hosts: systemd hosts are shut down (SIGTERM to systemd-nspawn, which powers
+        the container off), then whatever is left gets SIGKILL; returns the pids still alive."""
+        hosts = [h for h in hosts if self._is_host_process(h)]
+        if self.init == "systemd":
+            for h in hosts:
+                _kill(h.pid, signal.SIGTERM)
+            _wait_gone([h.pid for h in hosts], timeout)
+        for h in hosts:
+            if _pid_alive(h.pid):
+                _kill(h.pid, signal.SIGKILL)
+            if self.init == "systemd" and h.init_pid and _pid_alive(h.init_pid):
+                _kill(h.init_pid, signal.SIGKILL)
+        return _wait_gone([p for h in hosts for p in (h.pid, h.init_pid)], 5)
 
     def _ssh_open(self, h: Host):
         return _run(["ip", "netns", "exec", h.netns, "nc", "-z", "-w", "1", h.addr, "22"],
@@ -792,6 +965,7 @@ class Lab:
                 "failover_pair_admin_password": self.admin_password,
                 "failover_pair_portal_url": self.bo["portal_url"],
                 "fnlslab_dialect": self.dialect,
+                "fnlslab_init": self.init,
             }}}}}
         header = ("# Inventory of the fnls lab in %s, written by `fnlslab up` at %s.\n"
                   "# A lab: the hosts are namespaces on this machine, reached with ssh through\n"
@@ -804,9 +978,7 @@ class Lab:
         """Power a host off: every process of it ends; with unplug its cable is pulled too, so
         the others see timeouts rather than refused connections. Its files stay."""
         h = self.host(name)
-        if h.pid and _pid_alive(h.pid) and "unshare" in _cmdline(h.pid):
-            _kill(h.pid, signal.SIGKILL)
-        _wait_gone([h.pid, h.init_pid], 5)
+        self._power_off([h])
         for _ in range(50):
             pids = netns_pids(h.netns)
             if not pids:
@@ -816,6 +988,8 @@ class Lab:
             _wait_gone(pids, 0.5)
         if unplug:
             _run(["ip", "-n", self.switch_ns, "link", "set", h.veth_peer, "down"], check=False)
+        if self.init == "systemd":
+            remove_cgroups(host_cgroups(h))
         h.pid = h.init_pid = 0
         self.save()
 
@@ -871,7 +1045,8 @@ class Lab:
             pid = h.init_pid or self._init_pid(h)
             if not pid or not _pid_alive(pid):
                 raise LabError("host %s is not running" % h.name)
-            full = ["nsenter", "-t", str(pid), "-m", "-u", "-n", "-p", "-r", "-w", "--",
+            spaces = ["-a"] if self.init == "systemd" else ["-m", "-u", "-n", "-p"]
+            full = ["nsenter", "-t", str(pid)] + spaces + ["-r", "-w", "--",
                     "/usr/bin/env", "-i", "PATH=" + HOST_PATH, "HOME=/root", "LANG=C.UTF-8",
                     "TERM=dumb"] + list(argv)
         else:
@@ -962,11 +1137,7 @@ class Lab:
         bo_pid = self.bo.get("pid", 0)
         if bo_pid and _pid_alive(bo_pid) and "fnlslab.backoffice" in _cmdline(bo_pid):
             _kill(bo_pid, signal.SIGTERM)
-        for h in self.hosts:
-            if h.pid and _pid_alive(h.pid) and "unshare" in _cmdline(h.pid):
-                _kill(h.pid, signal.SIGKILL)
-        host_pids = [h.pid for h in self.hosts]
-        left = _wait_gone(host_pids, 5)
+        left = self._power_off(self.hosts)
         if left:
             log("host processes still alive after SIGKILL: %s" % left)
         if bo_pid and _wait_gone([bo_pid], 5):
@@ -979,6 +1150,10 @@ class Lab:
         for p in self._procs.values():
             with contextlib.suppress(Exception):
                 p.poll()
+        if self.init == "systemd":
+            cgroups = [cg for h in self.hosts for cg in host_cgroups(h)]
+            if not remove_cgroups(cgroups):
+                log("cgroups still in use: %s" % ", ".join(cg for cg in cgroups if os.path.isdir(cg)))
         _umount_under(self.dir)
         shutil.rmtree(self.dir / "hosts", ignore_errors=True)
         for p in list(self.dir.glob("cp-*")) + [self.dir / "backoffice.pid", self.inventory]:
@@ -1090,6 +1265,10 @@ def down_dir(dir=DEFAULT_DIR, purge=False, log=None):
         for p in _lab_processes(dir):
             _kill(p, signal.SIGKILL)
         cleanup_strays(prefix=ns_prefix(lab_name_for(dir)), log=log)
+        # cgroups of systemd hosts whose lab.json is gone (fnlslab-fl-<lab name>-...)
+        stale = CGROUP_PREFIX + ns_prefix(lab_name_for(dir))
+        remove_cgroups([os.path.join(root, d) for root in cgroup_roots() for d in os.listdir(root)
+                        if d.startswith(stale)], timeout=1)
         if purge:
             shutil.rmtree(dir, ignore_errors=True)
         else:

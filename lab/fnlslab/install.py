@@ -5,10 +5,15 @@ under ``root`` (a host's overlay upper directory, or a temporary directory in te
 
 * ``/opt/flexnetls/<producer>/flexnetls.py``: the emulator (always refreshed);
 * ``/opt/flexnetls/<producer>/producer-settings.xml`` (mode 0640) and ``lab.json``;
-* ``/etc/init.d/flexnetls-<producer>`` (mode 0755), the SysV init script;
+* ``/etc/init.d/flexnetls-<producer>`` (mode 0755), the SysV init script; or, with ``init="systemd"``,
+  what the vendor's ``install-systemd.sh`` leaves: the unit ``/etc/systemd/system/flexnetls-<producer>.service``
+  (installed, not enabled), its drop-in ``flexnetls-<producer>.service.d/flexnetls.conf`` of
+  ``Environment="NAME=..."`` lines (written only when missing; dialect a's local settings live there,
+  the server reads them from its environment) and ``/etc/sysusers.d/flexnetls.conf`` (the service user);
 * the commented local settings file of the dialect (written only when missing, so an
   administrator's edits are kept): dialect a ``/etc/default/flexnetls-<producer>`` (shell
-  ``KEY=VALUE``), dialect b ``/opt/flexnetls/<producer>/local-configuration.yaml`` (flat YAML);
+  ``KEY=VALUE``; not written on a systemd install), dialect b
+  ``/opt/flexnetls/<producer>/local-configuration.yaml`` (flat YAML);
 * ``/var/opt/flexnetls/<producer>/logs/``, the data and log directory.
 
 The dialect is also written into lab.json (key ``dialect``), where the emulator reads it.
@@ -25,6 +30,8 @@ INIT_TEMPLATE = os.path.join(PACKAGE_DIR, "flexnetls-init.sh")
 DEFAULT_BACKOFFICE_URL = "http://198.18.0.2:8888/flexnet/deviceservices"
 SERVICE_USER = "flexnetls"
 DIALECTS = ("a", "b")
+INITS = ("sysv", "systemd")
+UNIT_DIR = "/etc/systemd/system"
 
 
 def _under(root, path):
@@ -156,6 +163,59 @@ loggingStyle: {logging_style}
     return text
 
 
+def unit_name(producer):
+    return "flexnetls-%s.service" % producer
+
+
+def unit_text(producer, dialect="a"):
+    """The systemd unit, laid out as the vendor's install-systemd.sh does (Description verbatim).
+
+    The server runs as the service user; the + prefix runs the preparation as root, as the SysV
+    script does. Dialect a takes its local settings from the environment (the Environment= lines of
+    every drop-in in the unit's .service.d directory); dialect b from local-configuration.yaml."""
+    prog = "/opt/flexnetls/%s" % producer
+    data = "/var/opt/flexnetls/%s" % producer
+    env_flag = " --settings-from-environment" if dialect == "a" else ""
+    return """\
+[Unit]
+Description=FlexnetLS Local License Server for {producer}.
+After=network.target
+
+[Service]
+Type=simple
+User={user}
+ExecStartPre=+/bin/sh -ec 'mkdir -p {data}/logs; chown -R {user} {data}; chgrp {user} {prog}/producer-settings.xml'
+ExecStart=/usr/bin/python3 {prog}/flexnetls.py --producer {producer} --program-dir {prog} \\
+    --local-configuration {prog}/local-configuration.yaml --data-dir {data}{env_flag}
+SuccessExitStatus=143
+TimeoutStopSec=10
+Restart=no
+
+[Install]
+WantedBy=multi-user.target
+""".format(producer=producer, user=SERVICE_USER, prog=prog, data=data, env_flag=env_flag)
+
+
+def dropin_text(producer, port=7070, extra_lines=None):
+    """The vendor's drop-in flexnetls.conf: one Environment="NAME=value" line a setting."""
+    text = """\
+# Settings of the FlexNet Embedded license server "{producer}" (systemd drop-in).
+# After a change: systemctl daemon-reload && systemctl restart flexnetls-{producer}
+[Service]
+Environment="JVMOPTS=-server -Xms1750m -Xmx1750m"
+Environment="PORT={port}"
+#Environment="ACTIVE_HOSTID=0A1B2C3D4E5F/ETHERNET"
+#Environment="EXTRA_SYSPROPERTIES=-Dhttp.proxyHost=proxy.example.com"
+""".format(producer=producer, port=int(port))
+    if extra_lines:
+        text += "\n".join(str(line).rstrip("\n") for line in extra_lines) + "\n"
+    return text
+
+
+SYSUSERS_TEXT = ("# the FlexNet Embedded license server's user\n"
+                 "u %s - \"FlexNet license server\" /var/opt/flexnetls /usr/sbin/nologin\n" % SERVICE_USER)
+
+
 def init_script_text(producer):
     with open(INIT_TEMPLATE, encoding="utf-8") as fh:
         return fh.read().replace("@PRODUCER@", producer)
@@ -163,7 +223,7 @@ def init_script_text(producer):
 
 def install_server(root, producer="demo", backoffice_url=DEFAULT_BACKOFFICE_URL, admin_password="admin",
                    admin_user="admin", lab=None, port=7070, settings_extra_lines=None,
-                   maintenance_interval="7d", dialect="a"):
+                   maintenance_interval="7d", dialect="a", init="sysv"):
     """Install (or refresh) the emulated server ``producer`` under ``root``; idempotent.
 
     ``dialect`` (a or b, docs/DIALECTS.md) picks the settings file: a writes the shell file
@@ -171,12 +231,16 @@ def install_server(root, producer="demo", backoffice_url=DEFAULT_BACKOFFICE_URL,
     file is written only when missing, and ``settings_extra_lines`` (in that file's syntax) are
     appended to a new one. ``lab`` is written as lab.json when given; when None an existing
     lab.json is kept (a new one is written on a first install); either way lab.json's
-    ``dialect`` is set to ``dialect``. Returns a dict of the paths of the installation.
+    ``dialect`` is set to ``dialect``. ``init`` (sysv or systemd) picks the SysV init script or
+    the systemd unit with its drop-in (dialect a's settings then live in the drop-in, written only
+    when missing, with ``settings_extra_lines`` in its syntax). Returns a dict of the paths.
     """
     if not producer or "/" in producer or producer.startswith("."):
         raise ValueError("bad producer name: %r" % (producer,))
     if dialect not in DIALECTS:
         raise ValueError("bad dialect: %r (a or b)" % (dialect,))
+    if init not in INITS:
+        raise ValueError("bad init: %r (sysv or systemd)" % (init,))
     if lab is not None and lab.get("dialect", dialect) != dialect:
         raise ValueError("lab.json dialect %r differs from dialect %r" % (lab.get("dialect"), dialect))
     program_dir = _under(root, "/opt/flexnetls/%s" % producer)
@@ -189,6 +253,9 @@ def install_server(root, producer="demo", backoffice_url=DEFAULT_BACKOFFICE_URL,
         "init_script": _under(root, "/etc/init.d/flexnetls-%s" % producer),
         "settings": _under(root, "/etc/default/flexnetls-%s" % producer),
         "local_configuration": os.path.join(program_dir, "local-configuration.yaml"),
+        "unit": _under(root, "%s/%s" % (UNIT_DIR, unit_name(producer))),
+        "dropin": _under(root, "%s/%s.d/flexnetls.conf" % (UNIT_DIR, unit_name(producer))),
+        "sysusers": _under(root, "/etc/sysusers.d/flexnetls.conf"),
         "data_dir": data_dir,
         "log_dir": os.path.join(data_dir, "logs"),
     }
@@ -216,13 +283,20 @@ def install_server(root, producer="demo", backoffice_url=DEFAULT_BACKOFFICE_URL,
     lab = dict(lab, dialect=dialect)
     _write(paths["lab_json"], json.dumps(lab, indent=2, sort_keys=True) + "\n", 0o644)
 
-    _write(paths["init_script"], init_script_text(producer), 0o755)
+    if init == "systemd":
+        _write(paths["unit"], unit_text(producer, dialect), 0o644)
+        _write(paths["sysusers"], SYSUSERS_TEXT, 0o644)
+        if not os.path.exists(paths["dropin"]):
+            _write(paths["dropin"], dropin_text(producer, port, settings_extra_lines if dialect == "a" else None),
+                   0o644)
+    else:
+        _write(paths["init_script"], init_script_text(producer), 0o755)
 
     if dialect == "b":
         if not os.path.exists(paths["local_configuration"]):
             _write(paths["local_configuration"],
                    local_configuration_text(producer, port, settings_extra_lines), 0o644)
-    elif not os.path.exists(paths["settings"]):
+    elif init == "sysv" and not os.path.exists(paths["settings"]):
         _write(paths["settings"], settings_file_text(producer, port, settings_extra_lines), 0o644)
 
     os.makedirs(paths["log_dir"], exist_ok=True)

@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from fnlslab import flexnetls
-from fnlslab.install import INIT_TEMPLATE, install_server
+from fnlslab.install import INIT_TEMPLATE, install_server, unit_text
 
 
 def mode(path):
@@ -34,6 +34,9 @@ def test_install_layout_and_modes(tmp_path):
         "init_script": "etc/init.d/flexnetls-acme",
         "settings": "etc/default/flexnetls-acme",
         "local_configuration": "opt/flexnetls/acme/local-configuration.yaml",
+        "unit": "etc/systemd/system/flexnetls-acme.service",
+        "dropin": "etc/systemd/system/flexnetls-acme.service.d/flexnetls.conf",
+        "sysusers": "etc/sysusers.d/flexnetls.conf",
         "data_dir": "var/opt/flexnetls/acme",
         "log_dir": "var/opt/flexnetls/acme/logs",
     }
@@ -50,6 +53,8 @@ def test_install_layout_and_modes(tmp_path):
     with open(paths["lab_json"]) as fh:
         assert json.load(fh) == {"startup_delay": 0.5, "dialect": "a"}
     assert not os.path.exists(paths["local_configuration"])  # dialect a has no YAML settings
+    for key in ("unit", "dropin", "sysusers"):  # a SysV install has no systemd unit
+        assert not os.path.exists(paths[key])
     with open(paths["init_script"]) as fh:
         script = fh.read()
     assert "@PRODUCER@" not in script and "PRODUCER=acme" in script
@@ -256,3 +261,90 @@ def test_install_init_script_start_fails_on_wrong_active_hostid(init_host):
     res = init_host["run"]("start")
     assert res.returncode == 1 and "exited during start-up" in res.stderr
     assert init_host["run"]("status").returncode == 3
+
+
+def _systemd_environment(dropin_text):
+    """The environment systemd builds from the Environment= lines of a drop-in (quoted forms only)."""
+    import shlex
+    env = {}
+    for line in dropin_text.splitlines():
+        if line.startswith("Environment="):
+            for word in shlex.split(line[len("Environment="):]):
+                key, _, value = word.partition("=")
+                env[key] = value
+    return env
+
+
+@pytest.mark.parametrize("dialect", ["a", "b"])
+def test_install_systemd_layout(tmp_path, dialect):
+    root = str(tmp_path / "host")
+    paths = install_server(root, producer="acme", port=7171, dialect=dialect, init="systemd",
+                           settings_extra_lines=['Environment="BACKUP_SERVER_HOSTID=0A1B2C3D4E60/ETHERNET"'])
+    # the vendor's systemd layout: a unit, a drop-in of Environment= lines; no init script, no /etc/default
+    assert not os.path.exists(paths["init_script"]) and not os.path.exists(paths["settings"])
+    with open(paths["unit"]) as fh:
+        unit = fh.read()
+    assert mode(paths["unit"]) == 0o644
+    assert "Description=FlexnetLS Local License Server for acme.\n" in unit
+    assert "User=flexnetls\n" in unit and "WantedBy=multi-user.target" in unit
+    # dialect a reads its settings from the unit's environment; b from local-configuration.yaml
+    assert ("--settings-from-environment" in unit) == (dialect == "a")
+    assert "--local-configuration /opt/flexnetls/acme/local-configuration.yaml" in unit
+    with open(paths["dropin"]) as fh:
+        dropin = fh.read()
+    assert dropin.splitlines()[2] == "[Service]"
+    env = _systemd_environment(dropin)
+    assert env["JVMOPTS"].startswith("-server -Xms1750m") and env["PORT"] == "7171"
+    assert env.get("BACKUP_SERVER_HOSTID") == ("0A1B2C3D4E60/ETHERNET" if dialect == "a" else None)
+    assert os.path.exists(paths["local_configuration"]) == (dialect == "b")
+    with open(paths["sysusers"]) as fh:
+        assert fh.read().splitlines()[1].split()[:2] == ["u", "flexnetls"]
+    # an administrator's edit of the drop-in survives a refresh; the unit is refreshed
+    with open(paths["dropin"], "a") as fh:
+        fh.write('Environment="ACTIVE_HOSTID=0A1B2C3D4E5F/ETHERNET"\n')
+    with open(paths["unit"], "w") as fh:
+        fh.write("stale\n")
+    install_server(root, producer="acme", port=7171, dialect=dialect, init="systemd")
+    with open(paths["dropin"]) as fh:
+        assert "ACTIVE_HOSTID=0A1B2C3D4E5F/ETHERNET" in fh.read()
+    with open(paths["unit"]) as fh:
+        assert fh.read() == unit_text("acme", dialect)
+    with pytest.raises(ValueError):
+        install_server(root, init="upstart")
+
+
+def test_emulator_reads_settings_from_the_environment(tmp_path):
+    """As the systemd unit starts it (dialect a, --settings-from-environment): PORT and
+    BACKUP_SERVER_HOSTID come from the environment, and a settings file is not read."""
+    root = str(tmp_path / "host")
+    ip = "127.0.0.4"
+    with socket.socket() as s:
+        s.bind((ip, 0))
+        port = s.getsockname()[1]
+    machine_id = tmp_path / "machine-id"
+    machine_id.write_text("0123456789abcdef0123456789abcdef\n")
+    paths = install_server(root, backoffice_url="http://127.0.0.1:9/flexnet/deviceservices", port=1,
+                           lab={"bind": ip, "startup_delay": 0.3, "hostid_overrides": {"ETHERNET": "0A00000000A1"},
+                                "machine_id_path": str(machine_id), "poll_interval": 60}, init="systemd")
+    decoy = tmp_path / "decoy-settings"
+    decoy.write_text("PORT=1\nBACKUP_SERVER_HOSTID=FFFFFFFFFFFF/ETHERNET\n")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PORT": str(port),
+           "BACKUP_SERVER_HOSTID": "0A00000000B2/ETHERNET", "JVMOPTS": "-server -Xms1750m"}
+    proc = subprocess.Popen([sys.executable, paths["emulator"], "--producer", "demo",
+                             "--program-dir", paths["program_dir"], "--data-dir", paths["data_dir"],
+                             "--settings", str(decoy), "--settings-from-environment"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = "http://%s:%d" % (ip, port)
+        deadline = time.monotonic() + 10
+        while _health(url) != 200 and time.monotonic() < deadline:
+            assert proc.poll() is None, "the emulator exited"
+            time.sleep(0.05)
+        assert _health(url) == 200
+        with open(os.path.join(paths["log_dir"], "flexnetls.log")) as fh:
+            log = fh.read()
+        assert "back-up server hostid 0A00000000B2/ETHERNET" in log
+        assert "FFFFFFFFFFFF" not in log
+    finally:
+        proc.terminate()
+        proc.wait(10)
