@@ -285,7 +285,40 @@ class Line(object):
         return 'Line(%r, kind=%r, key=%r, value=%r)' % (self.raw, self.kind, self.key, self.value)
 
 
-class SettingsFile(object):
+def split_bom(data):
+    """(data without a UTF-8 byte order mark, whether it had one); ``data`` must be bytes."""
+    if not isinstance(data, bytes):
+        raise TypeError('from_bytes() needs bytes')
+    if data.startswith(BOM):
+        return data[len(BOM):], True
+    return data, False
+
+
+class ByteUnits(object):
+    """What the settings editors share: the file as units (lines, or records of lines) that keep every byte,
+    each with its ``raw`` bytes and ``eol``, after an optional byte order mark. ``units`` names the list."""
+
+    units = 'lines'
+
+    def _units(self):
+        return getattr(self, self.units)
+
+    def to_bytes(self):
+        return (BOM if self.bom else b'') + b''.join(unit.raw for unit in self._units())
+
+    def to_text(self):
+        """The file as text for a diff (undecodable bytes replaced)."""
+        return self.to_bytes().decode(_ENCODING, 'replace')
+
+    @property
+    def newline(self):
+        """The file's dominant line end: CRLF when most units end so, else LF."""
+        crlf = sum(1 for unit in self._units() if unit.eol == '\r\n')
+        lf = sum(1 for unit in self._units() if unit.eol == '\n')
+        return '\r\n' if crlf > lf else '\n'
+
+
+class SettingsFile(ByteUnits):
     """A settings file as a list of :class:`Line` keeping every byte."""
 
     def __init__(self, lines=None, bom=False):
@@ -294,28 +327,10 @@ class SettingsFile(object):
 
     @classmethod
     def from_bytes(cls, data):
-        if not isinstance(data, bytes):
-            raise TypeError('from_bytes() needs bytes')
-        bom = data.startswith(BOM)
-        if bom:
-            data = data[len(BOM):]
+        data, bom = split_bom(data)
         text = data.decode(_ENCODING, _ERRORS)
         lines = [Line(record.encode(_ENCODING, _ERRORS)) for record in _split_records(text)]
         return cls(lines, bom)
-
-    def to_bytes(self):
-        return (BOM if self.bom else b'') + b''.join(line.raw for line in self.lines)
-
-    def to_text(self):
-        """The file as text for a diff (undecodable bytes replaced)."""
-        return self.to_bytes().decode(_ENCODING, 'replace')
-
-    @property
-    def newline(self):
-        """The file's dominant line end: CRLF when most lines end so, else LF."""
-        crlf = sum(1 for line in self.lines if line.eol == '\r\n')
-        lf = sum(1 for line in self.lines if line.eol == '\n')
-        return '\r\n' if crlf > lf else '\n'
 
     def _assignments(self, key):
         return [i for i, line in enumerate(self.lines) if line.kind == 'assign' and line.key == key]

@@ -46,9 +46,10 @@ __metaclass__ = type
 import re
 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_settings import (
-    BOM,
+    ByteUnits,
     SettingsError,
     check_value,
+    split_bom,
 )
 
 _ENCODING = 'utf-8'
@@ -309,10 +310,11 @@ def _split_records(data):
     return records
 
 
-class DropIn(object):
+class DropIn(ByteUnits):
     """A systemd drop-in as a list of :class:`Record` keeping every byte."""
 
     form = 'systemd'
+    units = 'records'
 
     def __init__(self, records=None, bom=False):
         self.records = list(records or [])
@@ -321,11 +323,7 @@ class DropIn(object):
 
     @classmethod
     def from_bytes(cls, data):
-        if not isinstance(data, bytes):
-            raise TypeError('from_bytes() needs bytes')
-        bom = data.startswith(BOM)
-        if bom:
-            data = data[len(BOM):]
+        data, bom = split_bom(data)
         return cls([Record(raw, lineno, cont) for raw, lineno, cont in _split_records(data)], bom)
 
     def _sections(self):
@@ -342,18 +340,6 @@ class DropIn(object):
             record.lineno = lineno
             lineno += max(1, record.raw.count(b'\n'))
         self._sections()
-
-    def to_bytes(self):
-        return (BOM if self.bom else b'') + b''.join(record.raw for record in self.records)
-
-    def to_text(self):
-        return self.to_bytes().decode(_ENCODING, 'replace')
-
-    @property
-    def newline(self):
-        crlf = sum(1 for r in self.records if r.eol == '\r\n')
-        lf = sum(1 for r in self.records if r.eol == '\n')
-        return '\r\n' if crlf > lf else '\n'
 
     def _service(self, kinds):
         return [(i, r) for i, r in enumerate(self.records) if r.section == 'Service' and r.kind in kinds]

@@ -48,9 +48,10 @@ __metaclass__ = type
 import re
 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_settings import (
-    BOM,
+    ByteUnits,
     SettingsError,
     check_value,
+    split_bom,
 )
 
 _ENCODING = 'utf-8'
@@ -373,7 +374,7 @@ _WHAT = {
 }
 
 
-class YamlSettings(object):
+class YamlSettings(ByteUnits):
     """``local-configuration.yaml`` as a list of :class:`Line` keeping every byte."""
 
     form = 'yaml'
@@ -385,11 +386,7 @@ class YamlSettings(object):
 
     @classmethod
     def from_bytes(cls, data):
-        if not isinstance(data, bytes):
-            raise TypeError('from_bytes() needs bytes')
-        bom = data.startswith(BOM)
-        if bom:
-            data = data[len(BOM):]
+        data, bom = split_bom(data)
         return cls([Line(raw) for raw in data.splitlines(True)], bom)
 
     def _renumber(self):
@@ -415,18 +412,6 @@ class YamlSettings(object):
                 self.lines[index].kind = 'cont'
                 state = _scan(self.lines[index].raw.decode(_ENCODING, _ERRORS).rstrip('\r\n'), *state)
                 index += 1
-
-    def to_bytes(self):
-        return (BOM if self.bom else b'') + b''.join(line.raw for line in self.lines)
-
-    def to_text(self):
-        return self.to_bytes().decode(_ENCODING, 'replace')
-
-    @property
-    def newline(self):
-        crlf = sum(1 for line in self.lines if line.eol == '\r\n')
-        lf = sum(1 for line in self.lines if line.eol == '\n')
-        return '\r\n' if crlf > lf else '\n'
 
     def _has_children(self, index):
         """True when indented content or column-0 sequence entries follow the key line at ``index``."""
