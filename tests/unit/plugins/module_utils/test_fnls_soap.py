@@ -136,7 +136,7 @@ def _schema():
 @pytest.mark.parametrize('build', [
     lambda: S.search_request(device_id='0A1B2C3D4E60', page=1, batch=2000),
     lambda: S.search_request(name='FNLS-000001', page=2, batch=5),
-    lambda: S.search_request(),
+    S.search_request,
     lambda: S.create_request([X, Y], alias='pair-a'),
     lambda: S.create_request([Y]),
     lambda: S.delete_request('FNLS-000001'),
