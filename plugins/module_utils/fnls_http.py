@@ -26,6 +26,7 @@ from urllib.error import HTTPError, URLError
 
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_interfaces as ifc
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_profile as prof_mod
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_soap as soap
 
 MAX_MESSAGE = 300
 REDACTED = '********'
@@ -159,6 +160,21 @@ class JsonHttp(object):
             hdrs['Content-Type'] = 'application/json'
         if headers:
             hdrs.update(headers)
+        status, raw = self._open(method, url, shown, data, hdrs)
+        return status, self._parse(method, shown, status, raw)
+
+    def request_raw(self, method, path, data, content_type, accept=None, headers=None, describe=None):
+        """Send the bytes ``data`` as ``content_type``; return ``(status, raw answer bytes)``; raise on errors as
+        ``request`` does. ``describe(raw)`` reads an HTTP error's body: ``(code, message)`` or None (then the
+        body is quoted)."""
+        url = self.url(path)
+        shown = ifc.redact_url(url)
+        hdrs = {'Content-Type': content_type, 'Accept': accept or content_type}
+        if headers:
+            hdrs.update(headers)
+        return self._open(method, url, shown, data, hdrs, describe=describe)
+
+    def _open(self, method, url, shown, data, hdrs, describe=None):
         try:
             resp = Request().open(method, url, data=data, headers=hdrs, timeout=self.timeout,
                                   validate_certs=self.validate_certs, ca_path=self.ca_path, use_proxy=True,
@@ -171,7 +187,7 @@ class JsonHttp(object):
                 raw = e.read()
             except Exception:
                 raw = b''
-            raise self._http_error(method, shown, status, raw)
+            raise self._http_error(method, shown, status, raw, describe=describe)
         except (socket.timeout, TimeoutError):
             raise self._fail(Timeout, '%s %s got no answer within %s s.' % (method, shown, self.timeout), url=shown)
         except URLError as e:
@@ -186,7 +202,7 @@ class JsonHttp(object):
                              % (shown, _short(e), _cert_hint(e)), url=shown)
         except (ConnectionError, HTTPException, socket.error) as e:
             raise self._fail(Unreachable, 'Could not connect to %s: %s.' % (shown, self._reason(e)), url=shown)
-        return status, self._parse(method, shown, status, raw)
+        return status, raw
 
     @staticmethod
     def _reason(reason):
@@ -210,15 +226,24 @@ class JsonHttp(object):
             raise self._fail(BadResponse, '%s %s answered HTTP %s with a body that is not JSON: %s.'
                              % (method, shown, status, _short(raw[:120])), url=shown, status=status)
 
-    def _http_error(self, method, shown, status, raw):
+    def _http_error(self, method, shown, status, raw, describe=None):
         body = None
-        if raw:
+        described = None
+        if raw and describe is not None:
             try:
-                body = json.loads(to_text(raw, errors='surrogate_or_strict'))
-            except (ValueError, UnicodeError):
-                body = None
-        code, message = error_fields(body)
-        if message is None and raw and body is None:
+                described = describe(raw)
+            except Exception:
+                described = None
+        if described is not None:
+            code, message = described
+        else:
+            if raw:
+                try:
+                    body = json.loads(to_text(raw, errors='surrogate_or_strict'))
+                except (ValueError, UnicodeError):
+                    body = None
+            code, message = error_fields(body)
+        if message is None and raw and body is None and described is None:
             message = _short(raw[:200])
         detail = ''
         if code:
@@ -395,9 +420,19 @@ class LicenseServerClient(object):
         return self._admin('POST', self.path('poll'))
 
 
+def _describe_fault(raw):
+    """(code, message) of a SOAP Fault in an HTTP error's body; None when the body holds none."""
+    f = soap.fault_of(raw)
+    if f is None:
+        return None
+    text = soap.coded(f.faultstring)[1] if f.code else f.faultstring
+    return f.code, 'SOAP %s fault: %s' % (f.faultcode, text)
+
+
 class BackOfficeClient(object):
     """The back office's device API (HTTP Basic auth), in the style the interface profile names:
-    ``lab`` (a JSON device API), ``rest`` (ManageDevice 2.0 JSON: deviceId and backupDeviceId) or ``none``.
+    ``lab`` (a JSON device API), ``rest`` (ManageDevice 2.0 JSON: deviceId and backupDeviceId), ``soap``
+    (FNO's SOAP ManageDeviceService v3: searchDevices, createDevice, deleteDevice) or ``none``.
     Devices come back in the collection's form (fnls_profile.device)."""
 
     def __init__(self, base_url, user='admin', password=None, validate_certs=True, ca_path=None, timeout=10,
@@ -406,11 +441,12 @@ class BackOfficeClient(object):
         self.profile = profile if profile is not None else prof_mod.merge(paths=paths)
         api = self.profile['device_api']
         self.style = api['style']
-        for path in (api['path'], api['rest_path']):
+        for path in (api['path'], api['rest_path'], api['soap_path']):
             if base.endswith(path):
                 base = base[:-len(path)]
         self.api_path = api['path']
         self.rest_path = api['rest_path']
+        self.soap_path = api['soap_path']
         self.http = JsonHttp(base, validate_certs=validate_certs, ca_path=ca_path, timeout=timeout)
         self.base_url = self.http.base_url
         self.user = user
@@ -437,6 +473,60 @@ class BackOfficeClient(object):
             raise AuthFailed('The back office at %s refused the credentials of user %r (HTTP 401); check '
                              'backoffice_user and backoffice_password.' % (ifc.redact_url(self.base_url), self.user),
                              url=e.url, status=401, code=e.code, body=e.body)
+
+    # -- SOAP (style soap) ----------------------------------------------------------------------------
+    def _soap(self, payload, answer, what):
+        """POST one SOAP envelope; the ``answer`` element as plain values (fnls_soap.to_obj). A Fault, an answer
+        that is no SOAP, and a statusInfo other than SUCCESS raise, with the reason (and its failure code)."""
+        self._need_api()
+        shown = ifc.redact_url(self.http.url(self.soap_path))
+        headers = {'SOAPAction': soap.SOAP_ACTION}
+        if self._auth:
+            headers['Authorization'] = self._auth
+        try:
+            status, raw = self.http.request_raw('POST', self.soap_path, payload, soap.CONTENT_TYPE,
+                                                accept='text/xml', headers=headers, describe=_describe_fault)
+        except AuthFailed as e:
+            raise AuthFailed('The back office at %s refused the credentials of user %r (HTTP 401); check '
+                             'backoffice_user and backoffice_password.' % (ifc.redact_url(self.base_url), self.user),
+                             url=e.url, status=401, code=e.code, body=e.body)
+        try:
+            _name, obj = soap.parse(raw, expected=answer)
+        except soap.SoapFault as f:
+            text = soap.coded(f.faultstring)[1] if f.code else f.faultstring
+            raise self.http._fail(HttpError, 'POST %s answered HTTP %s with a SOAP %s fault%s: %s.'
+                                  % (shown, status, f.faultcode, ' (%s)' % f.code if f.code else '',
+                                     _short(text).rstrip('.')), url=shown, status=status, code=f.code)
+        except soap.SoapError as e:
+            raise self.http._fail(ProfileMismatch, 'The back office at %s answered %s with no usable SOAP answer: %s '
+                                  '(profile keys device_api.style, device_api.soap_path): %s.'
+                                  % (ifc.redact_url(self.base_url), what, str(e).rstrip('.'),
+                                     _short(raw[:120]) or 'an empty body'), url=shown, status=status)
+        state, reason, code = soap.status(obj)
+        if state != 'SUCCESS':
+            detail = reason or ('statusInfo %s' % state if state else 'the answer has no statusInfo')
+            if state is not None and state != 'FAILURE' and reason:
+                detail = '%s (%s)' % (detail.rstrip('.'), state)
+            raise self.http._fail(HttpError, 'The back office at %s refused to %s: %s%s.'
+                                  % (ifc.redact_url(self.base_url), what, _short(detail).rstrip('.'),
+                                     ' [%s]' % code if code and code not in detail else ''),
+                                  url=shown, status=status, code=code, body=obj)
+        return obj
+
+    def _soap_search(self, name=None, device_id=None):
+        size = int(self.profile['device_api']['batch_size'])
+        found = []
+        page = 1
+        while True:
+            obj = self._soap(soap.search_request(name=name, device_id=device_id, page=page, batch=size),
+                             'searchDevicesResponse', 'search devices')
+            devices = obj.get('devices')
+            items = soap.as_list(devices.get('device')) if isinstance(devices, dict) else []
+            batch = [prof_mod.device(item, self.profile) for item in items if isinstance(item, dict)]
+            found.extend(batch)
+            if len(items) < size or page >= 50:
+                return found
+            page += 1
 
     def _list(self, body):
         try:
@@ -485,6 +575,16 @@ class BackOfficeClient(object):
             query['deviceId'] = {'value': hostid.rsplit('/', 1)[0], 'searchType': 'EQUALS'}
             return [dev for dev in self._rest_search(query)
                     if any(prof_mod_same(h, hostid) for h in dev['serverIds'])]
+        if self.style == 'soap':
+            if alias is not None:
+                raise NotSupported('FNO\'s SOAP searchDevices has no alias query and its device records carry no '
+                                   'alias (profile key device_api.style is soap); find the device by its hostid.',
+                                   url=self.base_url)
+            if hostid is None:
+                return self._soap_search()
+            # A deviceId query finds the devices whose main or back-up has that id value; the type is compared here.
+            return [dev for dev in self._soap_search(device_id=soap.split_hostid(hostid)[0])
+                    if any(prof_mod_same(h, hostid) for h in dev['serverIds'])]
         body = self._call('GET', ifc.devices_url(self.base_url, hostid=hostid, alias=alias, api_path=self.api_path))
         return self._list(body)
 
@@ -492,6 +592,11 @@ class BackOfficeClient(object):
         """The device, or None when the back office does not know it."""
         if self.style == 'rest':
             for dev in self._rest_search({'name': {'value': device_id, 'searchType': 'EQUALS'}}):
+                if dev['deviceId'] == str(device_id):
+                    return dev
+            return None
+        if self.style == 'soap':
+            for dev in self._soap_search(name=str(device_id)):
                 if dev['deviceId'] == str(device_id):
                     return dev
             return None
@@ -515,6 +620,19 @@ class BackOfficeClient(object):
                     return dev
             raise BadResponse('The back office at %s answered the device creation but holds no device with %s '
                               'afterwards.' % (ifc.redact_url(self.base_url), server_ids[0]), url=self.base_url)
+        if self.style == 'soap':
+            obj = self._soap(soap.create_request(list(server_ids), alias), 'createDeviceResponse', 'create the device')
+            data = obj.get('responseData')
+            idents = soap.as_list(data.get('deviceIdentifier')) if isinstance(data, dict) else []
+            unique = [i.get('uniqueId') for i in idents if isinstance(i, dict) and i.get('uniqueId')]
+            dev = self.device(unique[0]) if unique else None
+            if dev is not None and dev['serverIds'] and prof_mod_same(dev['serverIds'][0], server_ids[0]):
+                return dev
+            for dev in self.devices(hostid=server_ids[0]):
+                if dev['serverIds'] and prof_mod_same(dev['serverIds'][0], server_ids[0]):
+                    return dev
+            raise BadResponse('The back office at %s answered the device creation but holds no device with %s '
+                              'afterwards.' % (ifc.redact_url(self.base_url), server_ids[0]), url=self.base_url)
         body = {'serverIds': list(server_ids)}
         if alias is not None:
             body['alias'] = alias
@@ -527,6 +645,9 @@ class BackOfficeClient(object):
                               {'deviceIdentifier': [{'deviceType': 'SERVER', 'uniqueId': device_id}]})
             self._rest_failed(body, 'delete device %s' % device_id)
             return body
+        if self.style == 'soap':
+            return self._soap(soap.delete_request(str(device_id)), 'deleteDeviceResponse',
+                              'delete device %s' % device_id)
         return self._call('DELETE', ifc.device_url(self.base_url, device_id, api_path=self.api_path))
 
     def portal_url(self, device_id):

@@ -109,11 +109,14 @@ SPEC = [
     # --- the back office ---------------------------------------------------------------------------------
     ('device_api.style', 'lab', 'M',
      'how the back office\'s devices are read and written: lab (JSON device API), rest (ManageDevice 2.0 JSON, '
-     'deviceId and backupDeviceId) or none (no device API: evidence from the servers only)'),
+     'deviceId and backupDeviceId), soap (FNO\'s SOAP ManageDeviceService v3: searchDevices, createDevice, '
+     'deleteDevice) or none (no device API: evidence from the servers only)'),
     ('device_api.path', '/flexnet/operations/devices', 'M', 'path of the device API (lab style)'),
     ('device_api.rest_path', '/flexnet/operations/manageDevice/2.0/devices', 'C',
      'path of the ManageDevice 2.0 search (rest style); create and delete below it'),
-    ('device_api.batch_size', 2000, 'C', 'devices read in one batch (rest style)'),
+    ('device_api.soap_path', '/flexnet/services/v3/ManageDeviceService', 'C',
+     'path of the SOAP ManageDeviceService v3 (soap style; the path of FNO\'s public v3 WSDL)'),
+    ('device_api.batch_size', 2000, 'C', 'devices read in one batch (rest and soap styles)'),
     ('device_api.fields', {
         'list': 'devices', 'id': 'deviceId', 'servers': 'servers', 'server_ids': 'serverIds',
         'last_contact': 'lastContact',
@@ -121,14 +124,17 @@ SPEC = [
         'rest_main_type': 'deviceId.idType', 'rest_backup_id': 'backupDeviceId.id',
         'rest_backup_type': 'backupDeviceId.idType', 'rest_class': 'deviceId.deviceClass',
         'rest_last_contact': 'lastContactDate', 'rest_status': 'statusInfo.status',
-    }, 'M', 'fields of the device records (lab: list, id, servers, server_ids, last_contact; rest: rest_*; '
-            'the rest read model deviceId/backupDeviceId is C)'),
+        'soap_id': 'name', 'soap_last_contact': 'lastRequestTime',
+    }, 'M', 'fields of the device records (lab: list, id, servers, server_ids, last_contact; rest: rest_*; soap: '
+            'soap_id, the element naming the device, and soap_last_contact; the rest read model '
+            'deviceId/backupDeviceId and the SOAP elements deviceId, backupDeviceId, name and lastRequestTime are C; '
+            'SOAP\'s backupDeviceId is the back-up\'s id value alone, read with the main\'s type)'),
     ('portal.server_path', 'servers/{device_id}', 'M',
      'the End-User Portal\'s View Server page, relative to failover_pair_portal_url ({device_id}: the device\'s id)'),
 ]
 
 STATUS_FACTS = tuple(sorted(dict((k, d) for k, d, _m, _w in SPEC)['status.fields']))
-DEVICE_STYLES = ('lab', 'rest', 'none')
+DEVICE_STYLES = ('lab', 'rest', 'soap', 'none')
 LOG_FORMATS = ('auto', 'plain', 'json')
 SETTINGS_FORMS = ('auto', 'shell', 'systemd', 'yaml')
 MAPS = ('status.fields', 'status.values', 'config.keys', 'device_api.fields')
@@ -234,7 +240,7 @@ def check(prof):
         if not _is_path(value):
             raise ProfileError('profile key paths.%s must be an absolute URL path such as %s, not %r'
                                % (name, KEYS['paths.' + name][0], value))
-    for key in ('device_api.path', 'device_api.rest_path'):
+    for key in ('device_api.path', 'device_api.rest_path', 'device_api.soap_path'):
         if not _is_path(get(prof, key)):
             raise ProfileError('profile key %s must be an absolute URL path, not %r' % (key, get(prof, key)))
     if prof['device_api']['style'] not in DEVICE_STYLES:
@@ -553,6 +559,21 @@ def device(raw, prof):
     """One device record in the collection's form: deviceId, serverIds (main first), servers [{hostid, role}],
     lastContact (ISO), raw."""
     f = prof['device_api']['fields']
+    if prof['device_api']['style'] == 'soap':
+        # a searchDevices/getDevice device element as plain values (fnls_soap.to_obj); in SOAP backupDeviceId is
+        # the back-up's id value alone (xsd:string), and a pair's two ids share the main's type
+        main = _rest_hostid(raw, 'deviceId.id', 'deviceId.idType')
+        backup = get(raw, 'backupDeviceId')
+        if isinstance(backup, dict):
+            backup = _rest_hostid(raw, 'backupDeviceId.id', 'backupDeviceId.idType')
+        elif backup not in (None, ''):
+            backup = _with_type(backup, get(raw, 'deviceId.idType'))
+        ids = [h for h in (main, backup) if h]
+        did = get(raw, f['soap_id'])
+        return {'deviceId': str(did) if did not in (None, '') else None, 'serverIds': ids,
+                'servers': [{'hostid': h, 'role': 'MAIN' if i == 0 else 'BACKUP'} for i, h in enumerate(ids)],
+                'lastContact': format_ts(get(raw, f['soap_last_contact'])),
+                'deviceClass': get(raw, 'deviceId.deviceClass'), 'raw': raw}
     if prof['device_api']['style'] == 'rest':
         main = _rest_hostid(raw, f['rest_main_id'], f['rest_main_type'])
         backup = _rest_hostid(raw, f['rest_backup_id'], f['rest_backup_type'])
@@ -582,7 +603,10 @@ def _rest_hostid(raw, id_path, type_path):
     value = get(raw, id_path)
     if value in (None, ''):
         return None
-    htype = get(raw, type_path)
+    return _with_type(value, get(raw, type_path))
+
+
+def _with_type(value, htype):
     text = str(value)
     if htype and '/' not in text:
         text = '%s/%s' % (text, str(htype).upper())

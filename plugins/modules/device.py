@@ -68,6 +68,18 @@ notes:
     C(GET /flexnet/operations/devices/<deviceId>), C(POST /flexnet/operations/devices)
     C({"serverIds", "alias"}) (201; 409 on a conflict, with a C(code) such as C(ALREADY_REGISTERED_AS_MAIN),
     C(ALREADY_IN_PAIR), C(PAIR_CONFLICT)), C(DELETE /flexnet/operations/devices/<deviceId>).
+  - Style C(soap) is FNO's SOAP ManageDeviceService v3 [confirmed operations, elements and path], SOAP 1.1
+    document/literal, C(POST) to C(device_api.soap_path) (default C(/flexnet/services/v3/ManageDeviceService)) with
+    HTTP Basic authentication. C(searchDevices) finds the devices of a hostid by C(queryParams/deviceId) (the
+    hostid's value, EQUALS; that it matches a device's back-up as well as its main is [modelled]; the type is
+    compared by the collection) and
+    O(device_id) by C(queryParams/name), page by page (C(device_api.batch_size)); C(createDevice) sends
+    C(deviceIdentifier/serverIds) (the values, main first) with their C(deviceIdType), and O(alias);
+    C(deleteDevice) names the device by C(deviceIdentifier/uniqueId). A SOAP fault, or a C(statusInfo) of
+    C(FAILURE) or C(PARTIAL_FAILURE), fails the task with the back office's reason and failure code (for a creation
+    also returned as C(code)). A record's C(name) is read as the device id and C(lastRequestTime) as its last
+    contact [modelled; profile keys C(device_api.fields.soap_id), C(device_api.fields.soap_last_contact)];
+    C(backupDeviceId) is the back-up's id value, of the main's type. SOAP records carry no alias.
 seealso:
   - module: fnls.failover.pair_info
 '''

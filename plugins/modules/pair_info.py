@@ -50,6 +50,12 @@ notes:
     with HTTP Basic authentication [modelled JSON form of the ManageDeviceService C(getDevicesQuery)
     operation]; the End-User Portal's View Server page C(/portal/servers/<deviceId>) [confirmed page,
     modelled path].
+  - With C(device_api.style=soap) the devices are read through FNO's SOAP ManageDeviceService v3 instead
+    [confirmed], with C(searchDevices) (SOAP 1.1 document/literal, C(POST) to C(device_api.soap_path), default
+    C(/flexnet/services/v3/ManageDeviceService), HTTP Basic authentication) with C(queryParams/deviceId) set to
+    each hostid's value, taken to match a device's main or back-up [modelled] (C(deviceId) and C(backupDeviceId)
+    of the answer); the type is compared by the collection. A SOAP fault or a C(statusInfo) other than C(SUCCESS) fails
+    the task with the back office's reason. With C(rest), the same search goes to FNO's ManageDevice 2.0 JSON twin.
 seealso:
   - module: fnls.failover.device
 '''

@@ -57,7 +57,7 @@ def test_merge_does_not_change_the_defaults():
     ({'nope': 1}, ['unknown key nope']),
     ({'paths': {'health': 'relative'}}, ['paths.health', 'absolute']),
     ({'paths': {'statuss': '/x'}}, ['unknown key paths.statuss']),
-    ({'device_api': {'style': 'soapy'}}, ['device_api.style', 'lab, rest, none']),
+    ({'device_api': {'style': 'soapy'}}, ['device_api.style', 'lab, rest, soap, none']),
     ({'log': {'patterns': {'start': '('}}}, ['log.patterns.start']),
     ({'log': {'time_regex': '^x'}}, ['group named ts']),
     ({'status': {'fields': {'started': 'x'}}}, ['unknown fact started']),

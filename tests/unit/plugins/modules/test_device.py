@@ -130,7 +130,7 @@ class _Lab(object):
         self.handle, self.style, self.url = handle, style, handle.url
 
 
-@pytest.fixture(params=['lab', 'rest'])
+@pytest.fixture(params=['lab', 'rest', 'soap'])
 def lab(tmp_path, request):
     from fnlslab import backoffice
     h = backoffice.start_in_thread(str(tmp_path / 'bo.sqlite'), host='127.0.0.1', port=0, user='admin',

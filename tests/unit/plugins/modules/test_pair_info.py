@@ -109,13 +109,25 @@ def test_unreachable():
 
 
 # -- against the lab's back office, when it is importable --------------------------------------
-@pytest.fixture
-def lab(tmp_path):
+class _Lab(object):
+    def __init__(self, handle, style):
+        self.handle, self.style, self.url = handle, style, handle.url
+
+
+@pytest.fixture(params=['lab', 'rest', 'soap'])
+def lab(tmp_path, request):
     backoffice = pytest.importorskip('fnlslab.backoffice')
     h = backoffice.start_in_thread(str(tmp_path / 'bo.sqlite'), host='127.0.0.1', port=0, user='admin',
                                    password=PASSWORD)
-    yield h
+    yield _Lab(h, request.param)
     h.stop()
+
+
+def largs(lab, **kw):
+    """Module arguments for the lab back office in the device API style of the test."""
+    a = args(lab.url, **kw)
+    a['profile'] = {'device_api': {'style': lab.style}}
+    return a
 
 
 def capability(url, hostid, backup=None):
@@ -132,14 +144,14 @@ def test_lab_backup_started_first(lab):
     assert capability(lab.url, Y)[0] == 200
     status, answer = capability(lab.url, X, Y)
     assert status == 409 and answer['code'] == 'ALREADY_REGISTERED_AS_MAIN'
-    res = run(pair_info, args(lab.url))
+    res = run(pair_info, largs(lab))
     assert res['state'] == 'backup_is_main', res
     assert res['backup_device']['serverIds'] == [Y]
 
 
 def test_lab_registered_pair(lab):
     assert capability(lab.url, X, Y)[0] == 200
-    res = run(pair_info, args(lab.url))
+    res = run(pair_info, largs(lab))
     assert res['state'] == 'registered', res
     assert res['pair']['serverIds'] == [X, Y]
     assert res['portal_url'] == '%s/portal/servers/%s' % (lab.url, res['pair']['deviceId'])
@@ -149,8 +161,8 @@ def test_lab_registered_pair(lab):
 
 def test_lab_main_standalone(lab):
     capability(lab.url, X)
-    assert run(pair_info, args(lab.url))['state'] == 'main_standalone'
-    assert run(pair_info, args(lab.url, backup=None))['state'] == 'registered'
+    assert run(pair_info, largs(lab))['state'] == 'main_standalone'
+    assert run(pair_info, largs(lab, backup=None))['state'] == 'registered'
 
 
 def test_documentation_matches_argument_spec():
