@@ -105,6 +105,25 @@ def test_register_rerun_and_drill_with_the_dialect_b_profile(lab_b):
     assert 'p01: drill passed' in drill.flat, drill
 
 
+def test_the_probe_says_where_the_profile_fits(lab_b):
+    """On pair 1, registered and running: with dialect b's profile every interface fits; with the defaults the
+    probe names the interfaces that do not, and the profile keys to set. It changes nothing."""
+    main, backup = pair_hosts(1)
+    before = (lab_b.host_root(main) / YAML).read_text()
+    fits = playbook(lab_b, '-e', VARS_B, playbook='fnls.failover.probe', limit=[main, backup])
+    assert fits.rc == 0 and fits.changed(main) == 0, fits
+    assert 'DOES NOT FIT' not in fits.flat, fits
+    for line in ('hostids: fits', 'status: fits', 'config: fits', 'log: fits', 'settings: fits',
+                 'device_api: fits (style rest)'):
+        assert line in fits.flat, (line, fits)
+    wrong = playbook(lab_b, playbook='fnls.failover.probe', limit=[main, backup])
+    assert wrong.rc == 0, wrong
+    for line in ('hostids: DOES NOT FIT', 'status: DOES NOT FIT', 'log: DOES NOT FIT'):
+        assert line in wrong.flat, (line, wrong)
+    assert 'paths.status' in wrong.flat and 'log.patterns.start' in wrong.flat and 'hostids.type' in wrong.flat
+    assert (lab_b.host_root(main) / YAML).read_text() == before
+
+
 def test_manual_registration_with_the_dialect_b_profile(lab_b):
     main, backup = pair_hosts(2)
     run = playbook(lab_b, '-e', VARS_B, limit=[main, backup],
