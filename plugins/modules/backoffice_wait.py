@@ -101,7 +101,8 @@ attributes:
     description: Read-only.
     support: full
 notes:
-  - Interfaces used; every modelled one is a key of the interface profile (O(profile), the collection's C(docs/PROFILE.md)). C(GET /api/1.0/instances/~/status) [modelled; fields
+  - Interfaces used; every modelled one is a key of the interface profile (O(profile), the collection's
+    C(docs/PROFILE.md)). C(GET /api/1.0/instances/~/status) [modelled; fields
     C(started_at), C(boot_id), C(backoffice.last_success), C(backoffice.last_error),
     C(backoffice.registered_role), C(backoffice.device_id)]; the log lines
     C(FlexNet Embedded License Server starting (boot <id>)) and C(Back-office communication successful)
