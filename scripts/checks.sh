@@ -255,8 +255,8 @@ build() {
 import sys, tarfile
 names = sorted(tarfile.open(sys.argv[1]).getnames())
 print('\n'.join(names))
-allowed = {'MANIFEST.json', 'FILES.json', 'README.md', 'CHANGELOG.rst', 'COPYING', 'changelogs', 'meta', 'plugins', 'roles',
-           'playbooks', 'docs'}
+allowed = {'MANIFEST.json', 'FILES.json', 'README.md', 'CHANGELOG.rst', 'COPYING', 'changelogs', 'docs', 'meta', 'plugins',
+           'roles', 'playbooks'}
 top = {n.split('/', 1)[0] for n in names}
 bad = sorted(top - allowed) + [n for n in names if '__pycache__' in n or n.endswith(('.pyc', '.plugin-cache.yaml'))]
 if bad:

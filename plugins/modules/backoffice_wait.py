@@ -28,16 +28,27 @@ description:
 extends_documentation_fragment:
   - fnls.failover.server_api
 options:
+  wait_timeout:
+    description:
+      - How long to wait in all, in seconds. V(300) when not set.
+      - In 1.0.0 this was O(timeout), which now means one request's timeout as in every module of the
+        action group C(fnls.failover.server_api). See O(timeout) for how a 1.0.0 task that sets it is read in
+        this release.
+    type: float
+    version_added: 1.1.0
   timeout:
     description:
-      - How long to wait in all, in seconds.
-      - Each single HTTP request uses O(request_timeout) instead.
-    type: float
-    default: 300
-  request_timeout:
-    description: Timeout in seconds of each single HTTP request.
+      - Timeout in seconds of each single HTTP request, as in the other modules of the action group
+        C(fnls.failover.server_api), so one C(module_defaults) value means the same everywhere. No request
+        outlasts the remaining O(wait_timeout).
+      - In 1.0.0 O(timeout) was the whole wait and C(request_timeout) the timeout of one request;
+        C(request_timeout) is kept as an alias.
+      - Deprecated reading, for one release only (removed in 2.0.0) - when O(wait_timeout) is not set and
+        O(timeout) is more than 60, the value is read as the whole wait, as in 1.0.0, each request keeping the
+        default timeout of 10 s, and the module warns. Set O(wait_timeout) instead.
     type: float
     default: 10
+    aliases: [request_timeout]
   poll_interval:
     description: Seconds between two polls.
     type: float
@@ -107,7 +118,7 @@ EXAMPLES = r'''
 - name: Wait until the main has talked to the back office since its start
   fnls.failover.backoffice_wait:
     admin_password: "{{ fnls_admin_password }}"
-    timeout: 300
+    wait_timeout: 300
   register: contact
 
 - name: Use only the back office as evidence, from the controller
@@ -199,6 +210,9 @@ from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
     AuthFailed, BackOfficeClient, ProfileMismatch, FnlsHttpError, LicenseServerClient, NotReady, Timeout, Unreachable)
 
 LOG_TAIL = 4 * 1024 * 1024
+WAIT_TIMEOUT = 300.0        # the whole wait when wait_timeout is not set
+REQUEST_TIMEOUT = 10.0      # one request, as in the rest of the action group
+LEGACY_TIMEOUT_ABOVE = 60   # until 2.0.0: a larger timeout without wait_timeout is 1.0.0's whole wait
 SOURCES = ('status', 'log', 'backoffice')
 
 # Patchable in tests.
@@ -229,12 +243,12 @@ class Waiter(object):
         self.p = p
         self.server = LicenseServerClient(p['server_url'], user=p['admin_user'], password=p['admin_password'],
                                           validate_certs=p['validate_certs'], ca_path=p['ca_path'],
-                                          timeout=p['request_timeout'], profile=p['_fnls_profile'])
+                                          timeout=p['timeout'], profile=p['_fnls_profile'])
         self.bo = None
         if p['backoffice_url'] and p['backoffice_password']:
             self.bo = BackOfficeClient(p['backoffice_url'], user=p['backoffice_user'],
                                        password=p['backoffice_password'], validate_certs=p['validate_certs'],
-                                       ca_path=p['ca_path'], timeout=p['request_timeout'],
+                                       ca_path=p['ca_path'], timeout=p['timeout'],
                                        profile=p['_fnls_profile'])
         self.prof = p['_fnls_profile']
         self.skipped = {}
@@ -279,7 +293,7 @@ class Waiter(object):
         return None
 
     def set_request_timeout(self, remaining):
-        t = max(1.0, min(self.p['request_timeout'], remaining))
+        t = max(1.0, min(self.p['timeout'], remaining))
         self.server.http.timeout = t
         if self.bo:
             self.bo.http.timeout = t
@@ -523,9 +537,9 @@ class Waiter(object):
                                       % '; '.join('%s: %s' % kv for kv in self.skipped.items()),
                                   **self.result(False))
         start = clock()
-        deadline = start + p['timeout']
+        deadline = start + p['wait_timeout']
         if self.module.check_mode:
-            self.set_request_timeout(p['request_timeout'])
+            self.set_request_timeout(p['timeout'])
             self.read_status()
             if self.running is False:
                 self.scan_log()
@@ -578,8 +592,25 @@ class Waiter(object):
         broken = ''.join(' Evidence source %s does not fit this server: %s.' % kv for kv in self.broken.items())
         self.module.fail_json(
             msg='The main server did not confirm contact with the back office within %s s; its last error: %s. %s%s'
-                % (_num(p['timeout']), err, advice, broken),
+                % (_num(p['wait_timeout']), err, advice, broken),
             **self.result(False, waited=waited))
+
+
+def resolve_timeouts(module):
+    """Sets wait_timeout (the whole wait) and timeout (one request). Until 2.0.0, a timeout above
+    LEGACY_TIMEOUT_ABOVE with no wait_timeout is read as the whole wait, as in 1.0.0, with a deprecation warning."""
+    p = module.params
+    if p['wait_timeout'] is not None:
+        return
+    if p['timeout'] is not None and p['timeout'] > LEGACY_TIMEOUT_ABOVE:
+        module.deprecate('backoffice_wait: timeout %s is read as the whole wait, as in 1.0.0, because wait_timeout '
+                         'is not set; timeout is one request\'s timeout as in the rest of the server_api action group. '
+                         'Set wait_timeout: %s instead.' % (_num(p['timeout']), _num(p['timeout'])),
+                         version='2.0.0', collection_name='fnls.failover')
+        p['wait_timeout'] = p['timeout']
+        p['timeout'] = REQUEST_TIMEOUT
+        return
+    p['wait_timeout'] = WAIT_TIMEOUT
 
 
 def _num(value):
@@ -589,8 +620,8 @@ def _num(value):
 def run_module():
     argument_spec = server_api_argument_spec()
     argument_spec.update(
-        timeout=dict(type='float', default=300),
-        request_timeout=dict(type='float', default=10),
+        wait_timeout=dict(type='float'),
+        timeout=dict(type='float', default=REQUEST_TIMEOUT, aliases=['request_timeout']),
         poll_interval=dict(type='float', default=0.5),
         evidence=dict(type='list', elements='str', choices=list(SOURCES), default=list(SOURCES)),
         log_path=dict(type='path', default=ifc.log_path()),
@@ -604,9 +635,10 @@ def run_module():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     check_api_paths(module)
     p = module.params
-    if p['timeout'] < 0 or p['poll_interval'] <= 0 or p['request_timeout'] <= 0:
-        module.fail_json(msg='timeout must be 0 or more, poll_interval and request_timeout more than 0; got %s, %s '
-                             'and %s.' % (p['timeout'], p['poll_interval'], p['request_timeout']))
+    resolve_timeouts(module)
+    if p['wait_timeout'] < 0 or p['poll_interval'] <= 0 or p['timeout'] <= 0:
+        module.fail_json(msg='wait_timeout must be 0 or more, poll_interval and timeout (one request) more than 0; '
+                             'got %s, %s and %s.' % (p['wait_timeout'], p['poll_interval'], p['timeout']))
     if p['since'] is not None:
         try:
             ev.parse_ts(p['since'])

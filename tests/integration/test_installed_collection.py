@@ -27,10 +27,10 @@ LAB_NAME = os.environ.get('FNLS_INSTALLED_LAB_NAME', 'galinst')
 LAB_DIR = Path(os.environ.get('FNLS_INSTALLED_LAB_DIR', '/run/fnls-lab/' + LAB_NAME))
 LAB_PORT = int(os.environ.get('FNLS_INSTALLED_BO_PORT', '48801'))
 
-# What an installed collection may hold: the four directories it runs from, its metadata, and its docs.
+# What an installed collection may hold: the four directories it runs from, its metadata, its licence and its docs.
 KEEP = {'meta', 'plugins', 'roles', 'playbooks'}
-ALLOWED_TOP = KEEP | {'MANIFEST.json', 'FILES.json', 'README.md', 'CHANGELOG.rst', 'changelogs'}
-NEVER = ('lab', 'tests', 'benchmarks', 'extensions', '.venv', 'docs', 'scripts', 'artifacts', 'build', '.git')
+ALLOWED_TOP = KEEP | {'MANIFEST.json', 'FILES.json', 'README.md', 'CHANGELOG.rst', 'COPYING', 'changelogs', 'docs'}
+NEVER = ('lab', 'tests', 'benchmarks', 'extensions', '.venv', 'scripts', 'artifacts', 'build', '.git')
 
 
 def clean_env(collections_path, cwd):
@@ -93,7 +93,8 @@ def test_artifact_holds_the_collection_only(artifact):
         assert name.split('/', 1)[0] not in NEVER, name
         assert '__pycache__' not in name and not name.endswith(('.pyc', '.tar.gz', '.plugin-cache.yaml')), name
     for needed in ('meta/runtime.yml', 'playbooks/register_pair.yml', 'roles/failover_pair/meta/argument_specs.yml',
-                   'plugins/modules/server.py', 'plugins/filter/hostid.py', 'changelogs/changelog.yaml'):
+                   'plugins/modules/server.py', 'plugins/filter/hostid.py', 'changelogs/changelog.yaml', 'COPYING',
+                   'docs/PROFILE.md'):
         assert needed in names
 
 

@@ -12,6 +12,8 @@ from unittest import mock
 
 import pytest
 
+from ansible.module_utils import basic
+
 from ansible_collections.fnls.failover.tests.unit.plugins.modules.fnls_module_harness import (
     PASSWORD, assert_plain_failure, check_documentation, run, stubs)
 
@@ -48,7 +50,7 @@ def bo():
 
 
 def args(srv_url, log_path, **kw):
-    a = dict(server_url=srv_url, admin_password=PASSWORD, log_path=str(log_path), timeout=5, poll_interval=0.05)
+    a = dict(server_url=srv_url, admin_password=PASSWORD, log_path=str(log_path), wait_timeout=5, poll_interval=0.05)
     a.update(kw)
     return a
 
@@ -79,7 +81,7 @@ def test_log_only_without_password(tmp_path):
     log = tmp_path / 'flexnetls.log'
     log.write_text(LOG_START + LOG_OK)
     res = run(backoffice_wait, dict(server_url=stubs.closed_url(), log_path=str(log), evidence=['log'],
-                                    timeout=2, poll_interval=0.05))
+                                    wait_timeout=2, poll_interval=0.05))
     assert res['confirmed'] is True and res['source'] == 'log', res
 
 
@@ -95,7 +97,7 @@ def test_confirmed_by_backoffice(srv, bo, tmp_path):
 def test_backoffice_contact_before_start_does_not_count(srv, bo, tmp_path):
     bo.devices = [bo.make('FNLS-000001', [X, Y], last_contact=ts(-60))]
     res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', evidence=['backoffice'], backoffice_url=bo.url,
-                                    backoffice_password=PASSWORD, main_hostid=X, timeout=0.3))
+                                    backoffice_password=PASSWORD, main_hostid=X, wait_timeout=0.3))
     assert_plain_failure(res, PASSWORD)
     assert res['confirmed'] is False
 
@@ -109,7 +111,7 @@ def test_order_first_confirming_source_wins(srv, bo, tmp_path):
 
 
 def test_timeout_carries_last_error(srv, tmp_path):
-    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', timeout=0.4, poll_interval=0.1))
+    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', wait_timeout=0.4, poll_interval=0.1))
     assert_plain_failure(res, PASSWORD)
     assert res['msg'] == (
         'The main server did not confirm contact with the back office within 0.4 s; its last error: connection '
@@ -119,10 +121,55 @@ def test_timeout_carries_last_error(srv, tmp_path):
     assert res['confirmed'] is False and res['polls'] >= 2
 
 
+def test_timeout_is_one_request_and_does_not_end_the_wait(srv, tmp_path):
+    """timeout means one request's timeout, as in the rest of the action group: the value module_defaults sets
+    for the group (10 in the repository's own example) no longer ends the wait; wait_timeout does."""
+    with mock.patch.object(backoffice_wait, 'WAIT_TIMEOUT', 0.5), \
+            mock.patch.object(backoffice_wait, 'LicenseServerClient', wraps=backoffice_wait.LicenseServerClient) as cls:
+        res = run(backoffice_wait, dict(server_url=srv.url, admin_password=PASSWORD, log_path=str(tmp_path / 'none'),
+                                        timeout=0.2, poll_interval=0.05))
+    assert_plain_failure(res)
+    assert 'within 0.5 s' in res['msg'], res['msg']
+    assert res['waited'] >= 0.5
+    assert cls.call_args.kwargs['timeout'] == 0.2
+
+
+def test_request_timeout_is_an_alias_of_timeout(srv, tmp_path):
+    srv.status = make_status(last_success=ts(4))
+    with mock.patch.object(backoffice_wait, 'LicenseServerClient', wraps=backoffice_wait.LicenseServerClient) as cls:
+        res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', request_timeout=3))
+    assert res['confirmed'] is True, res
+    assert cls.call_args.kwargs['timeout'] == 3
+
+
+def test_a_1_0_timeout_is_read_as_the_whole_wait_with_a_deprecation(srv, tmp_path):
+    """Kept for one release: a timeout above 60 s and no wait_timeout is 1.0.0's whole wait; each request keeps
+    the default timeout; the module says so in a deprecation warning."""
+    with mock.patch.object(basic.AnsibleModule, 'deprecate') as deprecate, \
+            mock.patch.object(backoffice_wait, 'LEGACY_TIMEOUT_ABOVE', 0.1), \
+            mock.patch.object(backoffice_wait, 'LicenseServerClient', wraps=backoffice_wait.LicenseServerClient) as cls:
+        res = run(backoffice_wait, dict(server_url=srv.url, admin_password=PASSWORD, log_path=str(tmp_path / 'none'),
+                                        timeout=0.3, poll_interval=0.05))
+    assert_plain_failure(res)
+    assert 'within 0.3 s' in res['msg'], res['msg']
+    assert cls.call_args.kwargs['timeout'] == backoffice_wait.REQUEST_TIMEOUT
+    (msg,), kw = deprecate.call_args
+    assert 'Set wait_timeout: 0.3 instead' in msg
+    assert kw == dict(version='2.0.0', collection_name='fnls.failover')
+
+
+def test_wait_timeout_given_leaves_timeout_alone(srv, tmp_path):
+    with mock.patch.object(basic.AnsibleModule, 'deprecate') as deprecate:
+        res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', wait_timeout=0.2, timeout=90))
+    assert_plain_failure(res)
+    assert 'within 0.2 s' in res['msg']
+    assert not deprecate.called
+
+
 def test_timeout_with_stale_success(srv, tmp_path):
     srv.status = make_status(last_success=ts(-100), last_error='HTTP 503 from the back office')
     srv.status['backoffice']['registered_role'] = 'MAIN'
-    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', timeout=0.2))
+    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', wait_timeout=0.2))
     assert_plain_failure(res)
     assert 'HTTP 503 from the back office (source status)' in res['msg']
     assert 'older than the latest start' in res['detail']
@@ -174,7 +221,7 @@ def test_server_died(srv, tmp_path):
             log.write_text(log.read_text() + LOG_STOP)
         real_sleep(seconds)
     with mock.patch.object(backoffice_wait, 'sleep', sleep_then_die):
-        res = run(backoffice_wait, args(srv.url, log, timeout=5))
+        res = run(backoffice_wait, args(srv.url, log, wait_timeout=5))
     assert_plain_failure(res, PASSWORD)
     assert 'stopped while waiting' in res['msg'], res['msg']
     assert 'connection refused' in res['msg']
@@ -182,7 +229,7 @@ def test_server_died(srv, tmp_path):
 
 
 def test_check_mode_server_down(tmp_path):
-    res = run(backoffice_wait, args(stubs.closed_url(), tmp_path / 'none.log', timeout=30), check=True)
+    res = run(backoffice_wait, args(stubs.closed_url(), tmp_path / 'none.log', wait_timeout=30), check=True)
     assert not res.get('failed'), res
     assert res['confirmed'] is False and res['skipped'] is True
     assert res['waited'] < 5
@@ -214,7 +261,7 @@ def test_bad_since(srv, tmp_path):
 
 def test_since_later_than_contact(srv, tmp_path):
     srv.status = make_status(last_success=ts(4))
-    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', since=ts(10), timeout=0.2))
+    res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', since=ts(10), wait_timeout=0.2))
     assert_plain_failure(res)
     res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', since=ts(3)))
     assert res['confirmed'] is True
@@ -255,7 +302,7 @@ def lab_main(tmp_path):
 
 
 def test_lab_main_confirms_by_each_source(lab_main):
-    base = dict(server_url=lab_main['url'], admin_password=PASSWORD, log_path=lab_main['log'], timeout=20,
+    base = dict(server_url=lab_main['url'], admin_password=PASSWORD, log_path=lab_main['log'], wait_timeout=20,
                 poll_interval=0.1, backoffice_url=lab_main['bo'], backoffice_password=PASSWORD, backup_hostid=Y)
     res = run(backoffice_wait, dict(base, evidence=['status']))
     assert res['confirmed'] is True and res['source'] == 'status', res
@@ -273,7 +320,7 @@ def test_no_fitting_source_stops_the_wait_within_the_grace(srv, tmp_path):
     the wait ends after log.start_grace, not at its timeout, naming the keys to set."""
     log = tmp_path / 'flexnetls.log'
     log.write_text('{"timestamp": "%s", "message": "New license server instance i-1 has been constructed"}\n' % START)
-    res = run(backoffice_wait, args(srv.url, log, timeout=60, evidence=['status', 'log'],
+    res = run(backoffice_wait, args(srv.url, log, wait_timeout=60, evidence=['status', 'log'],
                                     profile={'paths': {'status': '/api/1.0/instances/~/server-status'},
                                              'log': {'start_grace': 1}}))
     assert_plain_failure(res, PASSWORD)

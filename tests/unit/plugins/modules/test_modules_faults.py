@@ -109,7 +109,7 @@ def test_config_untrusted_server_certificate_changes_nothing(https_fnls, certs):
 
 def test_backoffice_wait_untrusted_server_certificate_names_the_cause(https_fnls, certs, tmp_path):
     https_fnls.status = stubs.make_status(last_success=stubs.ts(4))
-    base = dict(server_url=https_fnls.url, admin_password=PASSWORD, evidence=['status'], timeout=1,
+    base = dict(server_url=https_fnls.url, admin_password=PASSWORD, evidence=['status'], wait_timeout=1,
                 poll_interval=0.05, log_path=str(tmp_path / 'absent.log'))
     plain_failure(run(backoffice_wait, base), 'did not confirm', CERT_HINT)
     res = run(backoffice_wait, dict(base, ca_path=str(certs['ca'])))
@@ -174,7 +174,7 @@ def test_backoffice_wait_status_not_json_is_reported_at_the_deadline(stub, tmp_p
     stub.routes['/api/1.0/instances/~/authorize'] = lambda m, b: (200, {'token': 'tok-7', 'expires': 'x'})
     stub.routes['/api/1.0/instances/~/status'] = lambda m, b: (200, b'<html>proxy error</html>')
     msg = plain_failure(run(backoffice_wait, dict(server_url=stub.url, admin_password=PASSWORD, evidence=['status'],
-                                                  timeout=0.6, poll_interval=0.05,
+                                                  wait_timeout=0.6, poll_interval=0.05,
                                                   log_path=str(tmp_path / 'absent.log'))),
                         'did not confirm', 'not JSON')
     assert 'tok-7' not in msg
@@ -218,7 +218,7 @@ def test_backoffice_wait_names_a_main_that_crashed_during_the_wait(tmp_path):
     s = stubs.FakeLicenseServer(status=stubs.make_status(last_success=None,
                                                          last_error='HTTP 503 from the back office'))
     threading.Timer(0.4, s.stop).start()
-    res = run(backoffice_wait, dict(server_url=s.url, admin_password=PASSWORD, evidence=['status'], timeout=1.5,
+    res = run(backoffice_wait, dict(server_url=s.url, admin_password=PASSWORD, evidence=['status'], wait_timeout=1.5,
                                     poll_interval=0.05, log_path=str(tmp_path / 'absent.log')))
     plain_failure(res, 'did not confirm contact with the back office within 1.5 s',
                   'HTTP 503 from the back office', 'the server has stopped answering', 'connection refused')
