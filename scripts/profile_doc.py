@@ -83,6 +83,18 @@ def _doc_value(value):
     return 'C(%s)' % text
 
 
+def _wrapped(text, first, rest, width=118):
+    """A double-quoted YAML scalar over lines of at most ``width`` characters (YAML folds them back)."""
+    out, line = [], first
+    for word in text.split(' '):
+        if len(line) + len(word) + 1 > width and line.strip() not in ('', '-'):
+            out.append(line.rstrip() + '\n')
+            line = rest
+        line += word + ' '
+    out.append(line.rstrip() + '\n')
+    return out
+
+
 def render_specs():
     """argument_specs.yml with the description lines of failover_pair_profile's keys renewed."""
     mod = load_spec()
@@ -90,18 +102,18 @@ def render_specs():
     a, b = text.index(BEGIN), text.index(END)
     lines = []
     for key, value, mark, what in mod.SPEC:
-        item = 'C(%s) [%s] - %s; default %s.' % (key, 'confirmed' if mark == 'C' else 'modelled',
-                                                what.replace('(', '[').replace(')', ']'), _doc_value(value))
-        lines.append('          - ' + json.dumps(item) + '\n')
+        kind = 'confirmed' if mark == 'C' else 'modelled'
+        item = 'C(%s) [%s] - %s; default %s.' % (key, kind, what.replace('(', '[').replace(')', ']'),
+                                                _doc_value(value))
+        lines.extend(_wrapped(json.dumps(item), '          - ', '            '))
     return text[:a] + BEGIN + ''.join(lines) + text[b:]
 
 
 def main(argv):
     page, specs = render(), render_specs()
     if '--check' in argv:
-        stale = [name for name, path, text in (('docs/PROFILE.md', PAGE, page), (str(SPECS.relative_to(TOP)), SPECS,
-                                                                                  specs))
-                 if not path.exists() or path.read_text() != text]
+        targets = (('docs/PROFILE.md', PAGE, page), (str(SPECS.relative_to(TOP)), SPECS, specs))
+        stale = [name for name, path, text in targets if not path.exists() or path.read_text() != text]
         if stale:
             print('%s stale: run scripts/profile_doc.py' % ' and '.join(stale), file=sys.stderr)
             return 1
