@@ -93,17 +93,20 @@ EOF
 run "pytest: lab, unit and end-to-end tests" python -m pytest --junitxml="$results/pytest.xml" "$@"
 echo "== pytest counts:"
 counts "$results/pytest.xml"
-# The quality checks (mostly CPU: sanity, lint, docs) run beside the Molecule scenarios (mostly waiting
-# on their labs' servers), their output held back and shown when they end; FNLS_TEST_SERIAL=1 runs them
-# one after the other.
+# The quality checks (mostly CPU: sanity, lint, docs) run beside the Molecule scenarios and the benchmark's
+# smoke run (mostly waiting on their labs' servers; its figures are not the benchmark's, see
+# docs/BENCHMARKS.md), their output held back and shown when they end; FNLS_TEST_SERIAL=1 runs them one
+# after the other.
 if [ -n "${FNLS_TEST_SERIAL:-}" ]; then
   run "checks: sanity, lint, docs, build" scripts/checks.sh
   run "molecule: all scenarios" scripts/molecule.sh
+  run "benchmark: 2 pairs" python benchmarks/fleet.py --quick
 else
-  echo "== checks: sanity, lint, docs, build (beside the Molecule scenarios; output when they end)"
+  echo "== checks: sanity, lint, docs, build (beside the Molecule scenarios and the benchmark; output when they end)"
   scripts/checks.sh > "$results/checks.log" 2>&1 &
   checks_pid=$!
   run "molecule: all scenarios" scripts/molecule.sh
+  run "benchmark: 2 pairs" python benchmarks/fleet.py --quick
   echo "== checks: sanity, lint, docs, build: output"
   set +e
   wait "$checks_pid"
@@ -116,7 +119,6 @@ else
     failed+=("checks")
   fi
 fi
-run "benchmark: 2 pairs" python benchmarks/fleet.py --quick
 if [ "$status" -eq 0 ]; then
   echo "test.sh: passed"
 else
