@@ -141,7 +141,10 @@ def test_a_refused_sync_fails_the_pair_with_the_mains_answer(lab):
     assert "Pair p16: The back-up is not in sync with the main: the main refused the back-up's sync: HTTP 403 " \
            "from %s" % other in run.flat, run
     assert 'is not the registered back-up server of %s' % lab.hostid(P17[0]) in run.flat, run
-    assert 'p16: registered' not in run.flat and 'p16: FAILED' in run.flat, run
+    assert 'p16: registered' not in run.flat, run
+    # the main is not recorded as registered: it stops because its back-up failed
+    assert 'Pair p16 stopped: its back-up %s failed' % backup in run.flat, run
+    assert run.failed(main) == 1 and run.failed(backup) == 1, run
 
     run = playbook(lab, limit=P16)       # the setting back as Step 4 wants it: converges
     assert run.rc == 0, run
@@ -167,8 +170,8 @@ def test_a_back_up_with_a_new_nic_is_named_and_registered_again_on_request(lab):
 
     run = playbook(lab, limit=P17, extra_vars={'failover_pair_repair_hostid_change': True})
     assert run.rc == 0, run
-    said = run.out.find('deleting device %s' % device)
-    deleted = run.out.find('Delete the device that pairs a server under its old hostid (automatic registration)')
+    said = run.flat.find('deleting device %s (%s, %s) drops the licences mapped to it' % (device, lab.hostid(main), old))
+    deleted = run.flat.find('Delete the device that pairs a server under its old hostid (automatic registration)')
     assert 0 <= said < deleted, run
     assert 'p17: registered' in run.flat, run
     devices = devices_for(lab, lab.hostid(main))
@@ -197,10 +200,27 @@ def test_manual_path_a_back_up_with_a_new_nic_is_named_and_registered_again_on_r
 
     run = playbook(lab, limit=P18, extra_vars=dict(manual, failover_pair_repair_hostid_change=True))
     assert run.rc == 0, run
-    assert run.out.find('deleting device %s' % device) < run.out.find(
-        'Delete the device that pairs a server under its old hostid (manual registration)'), run
+    said = run.flat.find('deleting device %s (%s, %s) drops the licences mapped to it' % (device, lab.hostid(main), old))
+    deleted = run.flat.find('Delete the device that pairs a server under its old hostid (manual registration)')
+    assert 0 <= said < deleted, run
     assert 'p18: registered' in run.flat, run
     devices = devices_for(lab, lab.hostid(main))
     assert len(devices) == 1 and devices[0]['deviceId'] != device
     assert devices[0]['serverIds'] == [lab.hostid(main), new]
     assert devices_for(lab, old) == []
+
+
+def test_a_registered_back_up_pinned_to_another_type_since_stops_the_rerun(lab):
+    """The issue's rerun: the back-up of a registered pair now identifies itself by its VM_UUID (pinned and
+    restarted by hand); the rerun said "registered ... nothing restarted". Now it stops and says what to set."""
+    main, backup = P17
+    append_setting(lab, backup, 'ACTIVE_HOSTID=' + vm_uuid(lab, backup))
+    lab.run(backup, ['service', 'flexnetls-demo', 'restart'], check=True)
+    before = settings_bytes(lab, main)
+    run = playbook(lab, limit=P17)
+    assert run.rc != 0, run
+    assert 'p17: registered' not in run.flat, run
+    assert ('Pair p17: the back-up %s identifies itself as %s (its active hostid), but the pair uses ETHERNET hostids'
+            % (backup, vm_uuid(lab, backup))) in run.flat, run
+    assert 'then stop its server (flexnetls-demo) without starting it again' in run.flat, run
+    assert settings_bytes(lab, main) == before
