@@ -17,6 +17,7 @@
 #   scripts/checks.sh --e2e       also runs the end-to-end tests of the installed artifact and of
 #                                 ansible-runner against labs of their own (root; scripts/test.sh runs
 #                                 them anyway, in its pytest run)
+#   scripts/checks.sh --only=docs,changelog   runs those checks alone
 #
 # Installs what it needs first, quietly: the pinned tools of requirements-dev.txt into .venv, and
 # Debian's chromium, chromium-driver and shellcheck when they are missing (as root).
@@ -26,11 +27,13 @@ cd "$top" || exit 2
 
 update=0
 e2e=0
+only=""
 for arg in "$@"; do
   case $arg in
     --update) update=1 ;;
     --e2e) e2e=1 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --only=*) only=",${arg#--only=}," ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "checks.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -300,15 +303,13 @@ if [ "$status" -ne 0 ]; then
   echo "== checks: FAILED (the tools could not be installed)"
   exit 1
 fi
+# --only=docs,changelog runs those checks alone (after the tools and the staged copy)
+want() { [ -z "$only" ] || [[ "$only" == *",$1,"* ]]; }
 begin stage; stage_collection > "$log" 2>&1; finish $?
-begin sanity; sanity > "$log" 2>&1; finish $?
-begin units; units > "$log" 2>&1; finish $?
-begin lint; lint > "$log" 2>&1; finish $?
-begin docs; docs > "$log" 2>&1; finish $?
-begin changelog; changelog > "$log" 2>&1; finish $?
-begin build; build > "$log" 2>&1; finish $?
-begin ee; ee > "$log" 2>&1; finish $?
-begin browser; browser > "$log" 2>&1; finish $?
+for check in sanity units lint docs changelog build ee browser; do
+  want "$check" || continue
+  begin "$check"; "$check" > "$log" 2>&1; finish $?
+done
 if [ "$e2e" -eq 1 ]; then
   begin e2e; e2e_tests > "$log" 2>&1; finish $?
 fi

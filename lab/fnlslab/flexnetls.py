@@ -423,6 +423,9 @@ class LicenseServer:
         self.failover = {"peer_hostid": None, "peer_state": "UNKNOWN", "last_sync": None,
                          "last_error": None, "active": False, "since": None}
         self.served_backup_at = None  # last accepted sync from a back-up (main side)
+        # the back-up the back office pairs this main with, from its capability answer: a main whose settings
+        # name no back-up (a pair registered by hand, in the portal or the device API) learns it there
+        self.bo_backup_hostid = None
         self.refusals = {}  # hostid -> time of the last refusal event
 
     # ------------------------------------------------------------------ output
@@ -1039,9 +1042,11 @@ class LicenseServer:
             return 400, {"error": "the request must name the back-up's hostid"}
         caller = normalise_hostid(body["hostid"])
         now = time.time()
-        if not self.backup_hostid or caller != self.backup_hostid:
-            if self.backup_hostid:
-                why = "the registered back-up is %s" % self.backup_hostid
+        with self.lock:
+            registered = self.backup_hostid or self.bo_backup_hostid
+        if not registered or caller != registered:
+            if registered:
+                why = "the registered back-up is %s" % registered
             else:
                 why = "no %s is set on this server" % ("backup-server-hostid" if self.dialect == "b"
                                                        else "BACKUP_SERVER_HOSTID")
@@ -1052,7 +1057,7 @@ class LicenseServer:
                 self.refusals[caller] = now
             self.log("WARN", "sync", "Sync request refused: %s is not the registered back-up server of %s (%s)"
                      % (self.lh(caller), self.lh(self.hostid),
-                        "the registered back-up is %s" % self.lh(self.backup_hostid) if self.backup_hostid
+                        "the registered back-up is %s" % self.lh(registered) if registered
                         else why))
             if last is None or now - last > 60.0:
                 self.event("sync", "error", "refused sync from %s: not the registered back-up" % caller)
@@ -1191,7 +1196,13 @@ class LicenseServer:
         """Book a successful capability answer: registration, and the licenses it carries."""
         role = answer.get("role") or "MAIN"
         device = answer.get("deviceId")
+        ids = answer.get("serverIds")
+        paired = None
+        if role == "MAIN" and isinstance(ids, list) and len(ids) == 2 and all(isinstance(i, str) for i in ids) \
+                and normalise_hostid(ids[0]) == self.hostid:
+            paired = normalise_hostid(ids[1])
         with self.lock:
+            self.bo_backup_hostid = paired
             self.bo["last_success"] = time.time()
             self.bo["registered_role"] = role
             self.bo["device_id"] = device

@@ -595,3 +595,28 @@ def test_end_to_end_rights_survive_a_back_office_restart(tmp_path, servers):
         assert api(bo, "GET", "/flexnet/operations/entitlements/ACT-0001")[1]["available"] == 1
     finally:
         bo.stop()
+
+
+def test_a_hand_registered_main_accepts_the_back_up_the_back_office_pairs_it_with(backoffice, servers):
+    """A pair registered through the device API (the main's settings name no back-up): the main learns its
+    back-up from its capability answer and accepts that back-up's sync, and still refuses any other."""
+    url = capability_url(backoffice)
+    main = servers("hand-main", "127.0.0.6", "0A0000000141", url)
+    backup = servers("hand-backup", "127.0.0.7", "0A0000000142", url)
+    intruder = servers("hand-intruder", "127.0.0.8", "0A0000000143", url)
+    status, _dev = api(backoffice, "POST", "/flexnet/operations/devices",
+                       {"serverIds": ["0A0000000141/ETHERNET", "0A0000000142/ETHERNET"]})
+    assert status in (200, 201)
+    main.start()
+    main.registered()
+    assert main.status()["backup_hostid"] is None          # the settings still name no back-up
+    for srv in (backup, intruder):
+        srv.start()
+        srv.admin("POST", "/config", {"fne.syncTo.enabled": "true", "fne.syncTo.mainUri": main.url + "/fne/bin/sync",
+                                      "fne.syncTo.interval": "100ms"})
+    st = wait_for(lambda: (lambda s: s if s["failover"]["peer"]["last_sync"] else None)(backup.status()),
+                  what="the back-up's sync accepted")
+    assert st["failover"]["peer"]["hostid"] == "0A0000000141/ETHERNET" and st["failover"]["peer"]["last_error"] is None
+    st = wait_for(lambda: (lambda s: s if s["failover"]["peer"]["last_error"] else None)(intruder.status()),
+                  what="the intruder's sync refused")
+    assert "403" in st["failover"]["peer"]["last_error"] and "0A0000000142/ETHERNET" in st["failover"]["peer"]["last_error"]

@@ -176,15 +176,30 @@ PAIR_STATES = ('registered', 'absent', 'main_standalone', 'backup_is_main', 'bac
                'main_in_other_pair', 'conflict')
 
 
-def classify_pair(devices, main, backup=None):
+REPAIR_HOSTID_CHANGE = 'failover_pair_repair_hostid_change'
+
+
+def _change_hint(did):
+    return ('Its hostid changed (a new network card, another active hostid), or it replaced that server. Set %s=true '
+            'to delete device %s and register the pair again with the hostids the servers use now; deleting device '
+            '%s drops the licences mapped to it (map them to the new device, or activate the rights ids again, '
+            'afterwards).' % (REPAIR_HOSTID_CHANGE, did, did))
+
+
+def classify_pair(devices, main, backup=None, main_name=None, backup_name=None):
     """The registration state of the pair (main, backup) in the back office's device list.
 
     Returns a dict: state (one of PAIR_STATES), explanation, hint, message (both joined),
-    pair (the pair's device when registered), main_device, backup_device.
+    pair (the pair's device when registered), main_device, backup_device, and hostid_change: when one
+    server of the pair is unknown to the back office and the device holding the other pairs it with
+    another hostid (the server's old hostid, after a new NIC or another pin), {server: main|backup,
+    old_hostid, new_hostid, device_id, device_hostids}, else None. ``main_name`` and ``backup_name`` (the
+    inventory's names) only word the explanation.
     """
     dm, rm = holder(devices, main)
     db, rb = holder(devices, backup) if backup else (None, None)
-    res = {'state': None, 'explanation': '', 'hint': '', 'pair': None, 'main_device': dm, 'backup_device': db}
+    res = {'state': None, 'explanation': '', 'hint': '', 'pair': None, 'main_device': dm, 'backup_device': db,
+           'hostid_change': None}
 
     def out(state, explanation, hint='', pair=None):
         res.update(state=state, explanation=explanation, hint=hint, pair=pair)
@@ -222,6 +237,14 @@ def classify_pair(devices, main, backup=None):
                    'started before the main had registered the pair.' % (backup, did_b),
                    'Delete device %s (set failover_pair_repair_backup_registration=true to let the playbook do it) '
                    'and rerun.' % did_b)
+    if db is not None and rb == BACKUP and not (dm is db and rm == MAIN) and dm is None:
+        old = [h for h, r in device_roles(db) if r == MAIN]
+        if old:
+            res['hostid_change'] = {'server': 'main', 'old_hostid': old[0], 'new_hostid': main, 'device_id': did_b,
+                                    'device_hostids': device_hostids(db)}
+            return out('backup_in_other_pair',
+                       '%s now identifies as %s; the back office pairs the back-up %s with its old hostid %s '
+                       '(device %s).' % (main_name or 'The main', main, backup, old[0], did_b), _change_hint(did_b))
     if db is not None and rb == BACKUP and not (dm is db and rm == MAIN):
         return out('backup_in_other_pair',
                    'The back-up %s is already the back-up of another main server (device %s, servers %s).'
@@ -235,6 +258,13 @@ def classify_pair(devices, main, backup=None):
                    'Delete device %s in the back office if that pair is obsolete, then rerun.' % did_m)
     if dm is not None and rm == MAIN:
         others = [h for h in device_hostids(dm) if not same_hostid(h, main)]
+        if others and db is None:
+            res['hostid_change'] = {'server': 'backup', 'old_hostid': others[0], 'new_hostid': backup,
+                                    'device_id': did_m, 'device_hostids': device_hostids(dm)}
+            return out('conflict',
+                       '%s now identifies as %s; the back office pairs the main %s with its old hostid %s '
+                       '(device %s).' % (backup_name or 'The back-up', backup, main, others[0], did_m),
+                       _change_hint(did_m))
         if others:
             return out('conflict',
                        'The main %s is already paired with another back-up %s (device %s).'
@@ -246,3 +276,57 @@ def classify_pair(devices, main, backup=None):
                    'back-up to device %s.' % (backup, did_m))
     return out('absent', 'The back office has no device holding the main %s or the back-up %s.' % (main, backup),
                'Set BACKUP_SERVER_HOSTID on the main and start it first; its capability request registers the pair.')
+
+
+def held_as_main(devices, hostids, except_device=None):
+    """[(device, hostid)] for every device that holds one of ``hostids`` as a MAIN server (the back-up's
+    hostids: a back-up held as a main server cannot fail over for its main). ``except_device`` (a device
+    id) is left out."""
+    found = []
+    for dev in devices or []:
+        if not isinstance(dev, dict) or (except_device is not None and dev.get('deviceId') == except_device):
+            continue
+        for hostid in hostids or []:
+            if hostid and role_in(dev, hostid) == MAIN:
+                found.append((dev, hostid))
+    return found
+
+
+# -- the back-up's sync with the main ----------------------------------------------------
+SYNCED = 'synced'
+REFUSED = 'refused'
+WAITING = 'waiting'
+
+
+def sync_proof(status, main_hostid, since=None):
+    """(state, detail): does the back-up's status (the collection's form) prove that the main accepted its
+    sync after ``since``? state is SYNCED (no error, the peer is the main, a last sync after ``since``),
+    REFUSED (the main answered and refused: an error while the peer is up) or WAITING (not yet, or the main
+    cannot be reached)."""
+    if not isinstance(status, dict):
+        return WAITING, 'the back-up answered no status'
+    fo = status.get('failover') or {}
+    if not fo.get('sync_enabled'):
+        return WAITING, 'failover (the sync to the main) is not enabled on the back-up'
+    peer = fo.get('peer') or {}
+    err = peer.get('last_error')
+    if err:
+        if peer.get('state') == 'UP':
+            return REFUSED, 'the main refused the back-up\'s sync: %s' % err
+        return WAITING, 'the back-up cannot sync with the main: %s' % err
+    peer_hostid = peer.get('hostid')
+    if not peer_hostid:
+        return WAITING, 'the main has accepted no sync from the back-up yet'
+    if not same_hostid(peer_hostid, main_hostid):
+        return WAITING, ('the back-up last synchronised with %s, not with the main %s (check fne.syncTo.mainUri on '
+                         'the back-up)' % (peer_hostid, main_hostid))
+    last = _safe_ts(peer.get('last_sync'))
+    if last is None:
+        return WAITING, 'the back-up reports no time of its last sync with the main %s' % main_hostid
+    since_dt = _safe_ts(since) if since is not None else None
+    if since is not None and since_dt is None:
+        return WAITING, 'since is not a timestamp: %r' % (since,)
+    if since_dt is not None and last < since_dt:
+        return WAITING, ('the back-up\'s last sync with the main at %s is older than %s'
+                         % (format_ts(last), format_ts(since_dt)))
+    return SYNCED, 'the main %s accepted the back-up\'s sync at %s' % (main_hostid, format_ts(last))

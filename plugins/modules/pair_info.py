@@ -34,6 +34,20 @@ options:
       - Hostid of the back-up license server, C(<value>/<TYPE>).
       - When omitted, only the main's registration is classified.
     type: str
+  backup_hostids:
+    description:
+      - Every hostid of the back-up server (all its types), C(<value>/<TYPE>).
+      - The back office is asked for each; RV(backup_as_main) lists the devices that hold one of them as a
+        main server. A back-up held as a main server cannot fail over for its main.
+    type: list
+    elements: str
+    default: []
+  main_name:
+    description: The main's name in the inventory; only words RV(explanation).
+    type: str
+  backup_name:
+    description: The back-up's name in the inventory; only words RV(explanation).
+    type: str
 attributes:
   check_mode:
     description: Read-only; runs the same in check mode.
@@ -119,6 +133,46 @@ backup_device:
   description: The device holding the back-up's hostid, or null.
   returned: success
   type: dict
+hostid_change:
+  description:
+    - When one server of the pair is unknown to the back office and the device holding the other one pairs it
+      with another hostid (the server's old hostid, after a new network card or another pinned hostid), what
+      changed; else null.
+  returned: success
+  type: dict
+  contains:
+    server:
+      description: Which server's hostid changed, V(main) or V(backup).
+      type: str
+    old_hostid:
+      description: The hostid the back office pairs the other server with.
+      type: str
+    new_hostid:
+      description: The hostid the server uses now.
+      type: str
+    device_id:
+      description: The device holding the old pairing; deleting it drops the licences mapped to it.
+      type: str
+    device_hostids:
+      description: The hostids that device holds.
+      type: list
+      elements: str
+backup_as_main:
+  description: The devices that hold one of O(backup_hostids) (or O(backup_hostid)) as a main server.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    deviceId:
+      description: The device.
+      type: str
+    hostid:
+      description: The back-up's hostid it holds as a main server.
+      type: str
+    servers:
+      description: Every hostid the device holds.
+      type: list
+      elements: str
 portal_url:
   description: The End-User Portal's View Server page of RV(pair), or null when there is no pair.
   returned: success
@@ -130,7 +184,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
     check_api_paths, backoffice_api_argument_spec, backoffice_client)
-from ansible_collections.fnls.failover.plugins.module_utils.fnls_evidence import classify_pair
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_evidence import (
+    classify_pair, device_hostids, held_as_main, same_hostid)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import FnlsHttpError
 
 
@@ -154,27 +209,38 @@ def run_module():
     argument_spec.update(
         main_hostid=dict(type='str', required=True),
         backup_hostid=dict(type='str'),
+        backup_hostids=dict(type='list', elements='str', default=[]),
+        main_name=dict(type='str'),
+        backup_name=dict(type='str'),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     check_api_paths(module)
     p = module.params
-    for name in ('main_hostid', 'backup_hostid'):
-        value = p[name]
+    for name, value in [('main_hostid', p['main_hostid']), ('backup_hostid', p['backup_hostid'])] + [
+            ('backup_hostids', h) for h in p['backup_hostids']]:
         if value is not None and (value.count('/') != 1 or not value.split('/')[0] or not value.split('/')[1]):
             module.fail_json(msg='%s %r is not a hostid of the form <value>/<TYPE>; write it like '
                                  '0A1B2C3D4E5F/ETHERNET.' % (name, value))
+    backup_ids = []
+    for h in [p['backup_hostid']] + list(p['backup_hostids']):
+        if h and not any(same_hostid(h, k) for k in backup_ids):
+            backup_ids.append(h)
     client = backoffice_client(p)
     try:
-        devices = collect_devices(client, [p['main_hostid'], p['backup_hostid']])
+        devices = collect_devices(client, [p['main_hostid']] + backup_ids)
     except FnlsHttpError as e:
         module.fail_json(msg='Querying the back office for the pair %s failed: %s'
                              % (' / '.join(h for h in (p['main_hostid'], p['backup_hostid']) if h), e))
-    res = classify_pair(devices, p['main_hostid'], p['backup_hostid'])
+    res = classify_pair(devices, p['main_hostid'], p['backup_hostid'], main_name=p['main_name'],
+                        backup_name=p['backup_name'])
+    as_main = [dict(deviceId=dev.get('deviceId'), hostid=hostid, servers=device_hostids(dev))
+               for dev, hostid in held_as_main(devices, backup_ids)]
     pair = res['pair']
     portal = client.portal_url(pair['deviceId']) if pair and pair.get('deviceId') else None
     module.exit_json(changed=False, devices=devices, pair=pair, state=res['state'],
                      explanation=res['explanation'], hint=res['hint'], main_device=res['main_device'],
-                     backup_device=res['backup_device'], portal_url=portal)
+                     backup_device=res['backup_device'], portal_url=portal, hostid_change=res['hostid_change'],
+                     backup_as_main=as_main)
 
 
 def main():

@@ -22,7 +22,7 @@ TOP = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 RECAP = re.compile(r'^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)'
                    r'\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)', re.M)
-PAIRS = int(os.environ.get('FNLS_TEST_PAIRS', '15'))   # pairs 1-5 for the main tests, 6-15 for test_faults*
+PAIRS = int(os.environ.get('FNLS_TEST_PAIRS', '18'))   # pairs 1-5 main tests, 6-15 test_faults*, 16-18 can fail over
 
 
 def must_run():

@@ -169,3 +169,34 @@ def test_documentation_matches_argument_spec():
     returns = check_documentation(pair_info)
     assert {'devices', 'pair', 'state', 'explanation', 'hint', 'main_device', 'backup_device',
             'portal_url'} <= set(returns)
+
+
+def test_the_back_up_held_as_a_main_under_another_of_its_hostids(bo):
+    """The pair is registered with the back-up's VM_UUID, but its ETHERNET hostid is a main server too."""
+    uuid = '4C4C4544-0042-3510-8056-B4C04F4E3732/VM_UUID'
+    bo.devices = [make('FNLS-000001', [X, uuid]), make('FNLS-000002', [Y])]
+    res = run(pair_info, dict(args(bo.url, backup=uuid), backup_hostids=[Y, uuid]))
+    assert res['state'] == 'registered'
+    assert res['backup_as_main'] == [{'deviceId': 'FNLS-000002', 'hostid': Y, 'servers': [Y]}]
+    res = run(pair_info, dict(args(bo.url, backup=uuid), backup_hostids=[uuid]))
+    assert res['backup_as_main'] == []
+
+
+def test_a_registered_pair_has_no_back_up_as_main_and_no_hostid_change(bo):
+    bo.devices = [make('FNLS-000001', [X, Y])]
+    res = run(pair_info, dict(args(bo.url), backup_hostids=[Y, Y.lower()]))
+    assert res['state'] == 'registered' and res['backup_as_main'] == [] and res['hostid_change'] is None
+
+
+def test_a_back_up_whose_hostid_changed_is_named(bo):
+    bo.devices = [make('FNLS-000001', [X, Z])]
+    res = run(pair_info, dict(args(bo.url), backup_name='fnls-p01-backup'))
+    assert res['hostid_change']['old_hostid'] == Z and res['hostid_change']['device_id'] == 'FNLS-000001'
+    assert res['explanation'].startswith('fnls-p01-backup now identifies as %s; the back office pairs the main %s '
+                                         'with its old hostid %s' % (Y, X, Z))
+
+
+def test_a_bad_hostid_among_the_back_ups_hostids_is_refused():
+    res = run(pair_info, dict(args('http://127.0.0.1:1'), backup_hostids=['0A1B2C3D4E60']))
+    assert_plain_failure(res)
+    assert 'backup_hostids' in res['msg']
