@@ -107,7 +107,11 @@ def check_documentation(module):
     spec, kwargs = argument_spec_of(module)
     doc, options = documented_options(module)
     assert kwargs.get('supports_check_mode') is True
-    assert doc['version_added'] == '1.0.0'
+    # the release that added it, one the changelog knows
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+    with open(os.path.join(top, 'changelogs', 'changelog.yaml')) as handle:
+        releases = yaml.safe_load(handle)['releases']
+    assert doc['version_added'] in releases, (doc['version_added'], sorted(releases))
     assert doc['author'] == 'fnls.failover maintainers (!UNKNOWN)'
     assert set(spec) == set(options), set(spec) ^ set(options)
     for name, arg in spec.items():
