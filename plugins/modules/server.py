@@ -261,8 +261,8 @@ guard:
       type: dict
       returned: always
     unfit:
-      description: True when every evidence kind tried answered in a form the interface profile does not
-        describe; the guard then stops waiting at once.
+      description: True when waiting cannot help - every evidence kind tried answered in a form the interface
+        profile does not describe, or the main refused the admin credentials; the guard then stops waiting at once.
       type: bool
       returned: when the guard was evaluated and refused
     main_boot_id:
@@ -293,7 +293,7 @@ from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
     check_api_paths, server_api_argument_spec)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_service import Service
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
-    BackOfficeClient, FnlsHttpError, LicenseServerClient, ProfileMismatch, NotReady, Timeout, Unreachable)
+    AuthFailed, BackOfficeClient, FnlsHttpError, LicenseServerClient, ProfileMismatch, NotReady, Timeout, Unreachable)
 
 POLL = 0.25
 SERVICE_CHECK_EVERY = 2.0
@@ -333,6 +333,11 @@ def evaluate_guard(p, timeout):
             guard['detail'] = detail
             return guard, None
         found.append((src, detail, message))
+        if guard.pop('fatal', False):
+            guard['unfit'] = True
+            guard.pop('unfit_sources', None)
+            guard['detail'] = '%s: %s' % (src, detail)
+            return guard, message.replace('@HEAD@', head).replace('@CONFIRM@', confirm)
     if not found:
         guard['detail'] = 'no evidence source can be used'
         return guard, ('Refusing to start the back-up server: no evidence source can be used to confirm the main\'s '
@@ -381,6 +386,14 @@ def _guard_status(p, timeout, guard):
     except NotReady:
         return ('the main server is still starting',
                 '@HEAD@ has not confirmed back-office contact since its latest start (it is still starting). @CONFIRM@')
+    except AuthFailed as e:
+        # the run's own credentials are wrong: its pair has stopped, and no other evidence may start the back-up
+        guard['fatal'] = True
+        return ('the main refused the admin credentials: %s' % str(e).rstrip('.'),
+                '@HEAD@ could not be asked for its status: it refused the admin credentials (%s). Check '
+                'guard_admin_user and guard_admin_password (the role\'s '
+                'failover_pair_admin_user and failover_pair_admin_password); the back-up is not started while they '
+                'are wrong.' % str(e).rstrip('.'))
     except ProfileMismatch as e:
         guard.setdefault('unfit_sources', []).append('status')
         return ('the main\'s status does not fit the interface profile: %s' % str(e).rstrip('.'),

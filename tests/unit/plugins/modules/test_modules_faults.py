@@ -232,3 +232,16 @@ def test_guard_on_a_status_that_does_not_fit_says_so_and_stops_waiting(stub):
     assert refusal and 'interface profile' in refusal and 'paths.status' in refusal, refusal
     assert guard['unfit'] is True and guard['passed'] is False
     assert 'unfit_sources' not in guard
+
+
+def test_guard_with_wrong_admin_credentials_tries_no_other_evidence(stub):
+    """The main refuses the run's admin credentials: the guard refuses at once and does not go on to the back
+    office, whose evidence would be real - the run's pair has stopped, and a back-up must not start behind it."""
+    stub.routes['/api/1.0/instances/~/authorize'] = lambda m, b: (401, {'error': 'bad credentials'})
+    p = guard_params(stub.url, guard_backoffice_url='http://127.0.0.1:9', guard_backoffice_password='bo-secret',
+                     guard_main_hostid='0A1B2C3D4E5F/ETHERNET', guard_backup_hostid='0A1B2C3D4E60/ETHERNET',
+                     guard_since='2026-11-29T12:00:00.000Z')
+    guard, refusal = server.evaluate_guard(p, 5)
+    assert refusal and 'refused the admin credentials' in refusal and PASSWORD not in refusal, refusal
+    assert guard['unfit'] is True and guard['passed'] is False
+    assert 'backoffice' not in guard['detail'], guard
