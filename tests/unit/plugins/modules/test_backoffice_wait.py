@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import os
 import sys
+import time
 from unittest import mock
 
 import pytest
@@ -265,3 +266,23 @@ def test_lab_main_confirms_by_each_source(lab_main):
         res = run(backoffice_wait, dict(base, evidence=[source]))
         assert res['confirmed'] is True and res['source'] == source, res
         assert res['boot_id'] == boot
+
+
+def test_a_status_path_that_answers_404_only_once_the_server_is_up_still_starts_the_log_grace(srv, tmp_path):
+    """The server answers 503 while it starts, then 404 on the profile's status path, and its log has no start
+    line: the wait stops once log.start_grace has passed since that 404, instead of waiting for its timeout."""
+    log = tmp_path / 'flexnetls.log'
+    log.write_text('%s INFO  [main] New license server instance b-1 has been constructed\n' % START)
+    srv.not_ready = True
+    timer = threading.Timer(0.3, lambda: setattr(srv, 'not_ready', False))
+    timer.start()
+    t0 = time.monotonic()
+    try:
+        res = run(backoffice_wait, args(srv.url, log, timeout=30, evidence=['status', 'log'],
+                                        profile={'paths': {'status': '/api/1.0/instances/~/server-status'},
+                                                 'log': {'start_grace': 1}}))
+    finally:
+        timer.cancel()
+    assert_plain_failure(res, PASSWORD)
+    assert 'No evidence source fits this server' in res['msg'], res
+    assert time.monotonic() - t0 < 15, res
