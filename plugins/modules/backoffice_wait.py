@@ -322,6 +322,7 @@ class Waiter(object):
         except ProfileMismatch as e:
             self.running = True
             self.reachable_ever = True
+            # a 404 is an answer: the log's start grace counts from it (the status is not read again)
             if self.first_answer is None:
                 self.first_answer = clock()
             self.broken['status'] = str(e).rstrip('.')

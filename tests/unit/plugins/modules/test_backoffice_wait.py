@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import os
 import sys
+import time
 from unittest import mock
 
 import pytest
@@ -354,3 +355,23 @@ def test_the_status_in_another_dialect_confirms(srv, tmp_path):
     res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', evidence=['status'], profile=prof))
     assert res['confirmed'] is True and res['source'] == 'status', res
     assert res['confirmed_at'] == '2025-11-29T12:00:04.000Z' and res['registered_role'] == 'MAIN', res
+
+
+def test_a_status_path_that_answers_404_only_once_the_server_is_up_still_starts_the_log_grace(srv, tmp_path):
+    """The server answers 503 while it starts, then 404 on the profile's status path, and its log has no start
+    line: the wait stops once log.start_grace has passed since that 404, instead of waiting for its timeout."""
+    log = tmp_path / 'flexnetls.log'
+    log.write_text('%s INFO  [main] New license server instance b-1 has been constructed\n' % START)
+    srv.not_ready = True
+    timer = threading.Timer(0.3, lambda: setattr(srv, 'not_ready', False))
+    timer.start()
+    t0 = time.monotonic()
+    try:
+        res = run(backoffice_wait, args(srv.url, log, timeout=30, evidence=['status', 'log'],
+                                        profile={'paths': {'status': '/api/1.0/instances/~/server-status'},
+                                                 'log': {'start_grace': 1}}))
+    finally:
+        timer.cancel()
+    assert_plain_failure(res, PASSWORD)
+    assert 'No evidence source fits this server' in res['msg'], res
+    assert time.monotonic() - t0 < 15, res
