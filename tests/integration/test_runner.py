@@ -103,7 +103,7 @@ def test_a_slicing_that_splits_pairs_stops_them_saying_how_to_slice(fresh_lab, t
     assert set(result.stats['failures']) == {'fnls-p01-main', 'fnls-p02-backup'}, result.stats
     events = list(result.events)
     failed = [e['event_data'] for e in events if e['event'] == 'runner_on_failed']
-    assert {f['task'] for f in failed} == {'Check that the pair is complete'}, failed
+    assert {f['task'] for f in failed} == {'Check that the run includes both hosts of the pair'}, failed
     for f in failed:
         msg = f['res']['msg']
         assert 'this run left it out' in msg and 'job slice' in msg and 'docs/AWX.md' in msg, msg
