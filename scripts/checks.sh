@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # the checks below are functions called by name, in the loop at the end
 # The collection's quality checks, the ones Galaxy, AWX and Automation Platform users rely on:
 #   sanity    ansible-test sanity (every test, Python 3.11) and ansible-test units (tests/unit)
 #   lint      ansible-lint, production profile (roles, playbooks, extensions/molecule; see .ansible-lint)
@@ -33,7 +34,7 @@ for arg in "$@"; do
     --update) update=1 ;;
     --e2e) e2e=1 ;;
     --only=*) only=",${arg#--only=}," ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '3,24p' "$0"; exit 0 ;;
     *) echo "checks.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -17,6 +17,7 @@ def backup_hostid_of_mains_type(api):
     assert code == 200, main_ids
     code, backup_ids = api(BACKUP, "GET", "/api/1.0/hostids", auth=False)
     assert code == 200, backup_ids
+    main_ids, backup_ids = main_ids["hostids"], backup_ids["hostids"]   # the confirmed form, an object
     main_type = next(h["type"] for h in main_ids if h["selected"])
     return next("%s/%s" % (h["value"], h["type"]) for h in backup_ids if h["type"] == main_type)
 
