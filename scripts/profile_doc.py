@@ -103,8 +103,8 @@ def render_specs():
     lines = []
     for key, value, mark, what in mod.SPEC:
         kind = 'confirmed' if mark == 'C' else 'modelled'
-        item = 'C(%s) [%s] - %s; default %s.' % (key, kind, what.replace('(', '[').replace(')', ']'),
-                                                _doc_value(value))
+        meaning = what.replace('(', '[').replace(')', ']')
+        item = 'C(%s) [%s] - %s; default %s.' % (key, kind, meaning, _doc_value(value))
         lines.extend(_wrapped(json.dumps(item), '          - ', '            '))
     return text[:a] + BEGIN + ''.join(lines) + text[b:]
 
