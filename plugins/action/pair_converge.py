@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: fnls.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Controller side of fnls.failover.pair_converge. With a plan (the role), both hosts of a pair run in the same
+task: the main starts, its back-office contact is confirmed, Step 5, the back-office check, its lock released; the
+back-up waits in its guard for that contact, starts, Step 4, the sync proof. This side fills what only the run
+knows (the times the guard and the wait date the contact after, the back office's credentials), stops a host
+whose partner failed, and prints one line per host when it is done, instead of retry noise."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.fnls.failover.plugins.plugin_utils import fnls_action as fa
+
+display = Display()
+BACKOFFICE = ('backoffice_url', 'backoffice_user', 'backoffice_password')
+
+
+def since_of(hostvars_of_main):
+    """The time after which the main's back-office contact counts: when this run stopped it, else when its
+    running process started, else when it was read stopped (any contact after that is a new start's)."""
+    prep = (hostvars_of_main.get(fa.PREPARE_VAR) or {}) if hasattr(hostvars_of_main, 'get') else {}
+    read = (hostvars_of_main.get(fa.READ_VAR) or {}) if hasattr(hostvars_of_main, 'get') else {}
+    stop = prep.get('stop') or {}
+    server = read.get('server') or {}
+    return stop.get('stopped_at') or (server.get('process_started_at') if server.get('running') else None) \
+        or read.get('read_at')
+
+
+def done_line(host, role, out):
+    steps = ', '.join('%s %.1f s' % (s.get('step'), float(s.get('seconds') or 0)) for s in out.get('timeline') or [])
+    if out.get('failed'):
+        return '%s (%s): stopped: %s' % (host, role, steps or 'before its first step')
+    return '%s (%s): done: %s' % (host, role, steps or 'nothing to do')
+
+
+class ActionModule(ActionBase):
+
+    _supports_check_mode = True
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        host = task_vars.get('inventory_hostname')
+        args = dict(self._task.args)
+        use_plan = args.pop('from_plan', True)
+        deferred_task = bool(args.pop('deferred', False))
+        dec = fa.decision(task_vars, host) if use_plan else None
+        if dec is None:
+            return self._run(result, args, task_vars, host, None)
+        if dec.get('action') == 'error':
+            return dict(result, failed=True, msg=dec['msg'])
+        if dec.get('action') != 'converge':
+            return dict(result, changed=False, skipped=True, msg='the pair is converged')
+        if bool(dec.get('deferred')) != deferred_task:
+            return dict(result, changed=False, skipped=True,
+                        msg='the back-up starts in the next task, after its main confirmed its contact'
+                        if dec.get('deferred') else 'not a back-up that waits for its main\'s own confirmation')
+        gone = fa.partner_gone(task_vars, host, dec)
+        if gone:
+            if dec['role'] == 'main' and not self._play_context.check_mode:
+                # the main took the pair's lock in the prepare phase: released, nothing started
+                lock = dec['converge'].get('lock') or {}
+                rel = self._execute_module(module_name='fnls.failover.pair_lock', task_vars=task_vars, module_args=dict(
+                    path=lock.get('path'), owner=lock.get('owner'), state='absent'))
+                gone += ' The pair\'s lock was %s.' % ('released' if not rel.get('failed') else
+                                                      'not released (%s)' % rel.get('msg'))
+            return dict(result, failed=True, msg=gone)
+        params = dict(dec['converge'])
+        hostvars = task_vars.get('hostvars') or {}
+        if dec['role'] == 'main':
+            params['wait'] = dict(params.get('wait') or {}, since=since_of(hostvars.get(host) or {}))
+        else:
+            main_vars = hostvars.get(dec['partner']) or {}
+            guard = dict(params.get('guard') or {}, guard_since=since_of(main_vars))
+            if 'backoffice' in guard.get('guard_evidence', []):
+                guard.update(guard_backoffice_url=args.get('backoffice_url'),
+                             guard_backoffice_user=args.get('backoffice_user', 'admin'),
+                             guard_backoffice_password=args.get('backoffice_password'))
+            if deferred_task:
+                conv = main_vars.get('__failover_pair_converge') or {}
+                guard['guard_confirmation'] = conv.get('wait') or {}
+            params['guard'] = dict((k, v) for k, v in guard.items() if v is not None)
+        args.update(params)
+        return self._run(result, args, task_vars, host, dec)
+
+    def _run(self, result, args, task_vars, host, dec):
+        if args.get('role') == 'main' and args.get('backoffice_url'):
+            args['backoffice'] = dict(url=args.get('backoffice_url'), user=args.get('backoffice_user', 'admin'),
+                                      password=args.get('backoffice_password'))
+        for key in BACKOFFICE:
+            args.pop(key, None)
+        out = self._execute_module(module_name='fnls.failover.pair_converge', module_args=args, task_vars=task_vars)
+        if dec is not None:
+            display.display(done_line(host, dec['role'], out))
+            if out.get('failed') and not str(out.get('msg', '')).startswith('Pair '):
+                out['msg'] = 'Pair %s: %s' % (dec.get('pair'), out.get('msg', ''))
+        result.update(out)
+        return result

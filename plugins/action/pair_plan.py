@@ -1,0 +1,165 @@
+# -*- coding: utf-8 -*-
+# Copyright: fnls.failover contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""fnls.failover.pair_plan: the plan of the run, once for the play, on the controller (no module runs on a
+host). It forms the pairs from what every host read, checks every input, chooses the hostids, reads the back
+office for all pairs at once and decides per pair (fnls_plan): converged, converge with its reasons, or an
+error with its message."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import platform
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible import context
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_plan as fp
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import backoffice_client
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import FnlsHttpError
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_pairread import read_pair
+from ansible_collections.fnls.failover.plugins.plugin_utils import fnls_action as fa
+
+display = Display()
+
+ARGS = ('backoffice_url', 'backoffice_user', 'backoffice_password', 'validate_certs', 'ca_path', 'timeout',
+        'api_paths', 'profile', 'reads', 'forks', 'threads')
+
+
+class ActionModule(ActionBase):
+
+    _supports_check_mode = True
+    _supports_async = False
+    _requires_connection = False
+    TRANSFERS_FILES = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        args = self._task.args
+        unknown = sorted(set(args) - set(ARGS))
+        if unknown:
+            return dict(result, failed=True, msg='pair_plan: unknown option(s) %s.' % ', '.join(unknown))
+        hostvars = task_vars.get('hostvars') or {}
+        batch = list(task_vars.get('ansible_play_batch') or task_vars.get('ansible_play_hosts') or [])
+        active = set(task_vars.get('ansible_play_hosts') or batch)
+        read_var = args.get('reads') or fa.READ_VAR
+        inputs, reads, missing = {}, {}, {}
+        for host in batch:
+            hv = hostvars.get(host) or {}
+            read = hv.get(read_var) if hasattr(hv, 'get') else None
+            if host in active and isinstance(read, dict) and not read.get('failed') and 'hostids' in read:
+                inputs[host] = read.get('inputs') or {}
+                reads[host] = read
+            else:
+                given = (read or {}).get('inputs') if isinstance(read, dict) else None
+                missing[host] = given or self._inventory_inputs(hv)
+        left_out = {}
+        for host in (task_vars.get('groups') or {}).get('all', []):
+            if host in batch:
+                continue
+            name = self._get(hostvars.get(host), 'failover_pair_name')
+            if name:
+                left_out[host] = name
+        run = dict(id=uuid.uuid4().hex[:16], controller=platform.node(), pid=os.getppid())
+        pairs, errors = fp.first_pass(inputs, reads, missing, left_out)
+        readings = self._backoffice(pairs, inputs, args)
+        hosts = {}
+        for host, msg in errors.items():
+            if host in inputs:
+                hosts[host] = dict(action='error', msg=msg, pair=inputs[host].get('name'),
+                                   role=inputs[host].get('role'), partner=None, reasons=[], prepare=None,
+                                   converge=None, result=None)
+        for name, pair in sorted(pairs.items()):
+            hosts.update(fp.decide(pair, inputs, reads, readings.get(name), run))
+        forks = args.get('forks') or context.CLIARGS.get('forks')
+        order = [h for h in batch if (hosts.get(h) or {}).get('action') == 'converge'
+                 and not hosts[h].get('deferred')]
+        mains_of = dict((h, hosts[h]['partner']) for h in order if hosts[h]['role'] == 'backup')
+        stuck = fp.dispatch_deadlock(order, mains_of, forks)
+        if stuck:
+            msg = ('With forks=%s, the back-up %s would wait in its guard for its main %s while no worker is free to '
+                   'start that main: the run\'s host order puts back-ups ahead of their mains. List each pair\'s main '
+                   'before its back-up in the inventory, or raise forks to at least %d; nothing was changed.'
+                   % (forks, stuck, mains_of.get(stuck), len(order)))
+            for h in order:
+                hosts[h].update(action='error', msg=msg)
+        lines = []
+        for name in sorted(set(d['pair'] for d in hosts.values() if d.get('pair'))):
+            lines.append(fp.describe(name, dict((h, d) for h, d in hosts.items() if d.get('pair') == name)))
+        for line in lines:
+            display.display(line)
+        counts = {}
+        for d in hosts.values():
+            if d['role'] == 'main' or d['action'] == 'error':
+                counts[d['action']] = counts.get(d['action'], 0) + (1 if d['role'] == 'main' else 0)
+        every = {}
+        for host, v in sorted(list(inputs.items()) + list(missing.items())):
+            if v and v.get('name'):
+                entry = every.setdefault(v['name'], dict(main='', backup='', action='failed before the plan'))
+                if v.get('role') in ('main', 'backup'):
+                    entry[v['role']] = host
+                if host in hosts:
+                    entry['action'] = hosts[host]['action']
+        result.update(changed=False, plan=dict(run=run, hosts=hosts, pairs=every), lines=lines,
+                      msg='%d pair(s): %d converged, %d to converge, %d stopped before anything was touched.'
+                          % (len(set(d['pair'] for d in hosts.values())), counts.get('converged', 0),
+                             counts.get('converge', 0), len(set(d['pair'] for d in hosts.values()
+                                                                if d['action'] == 'error'))))
+        return result
+
+    @staticmethod
+    def _get(hv, key):
+        try:
+            return hv[key] if hv is not None and key in hv else None
+        except Exception:  # pylint: disable=broad-except  # an undefined variable in the inventory
+            return None
+
+    def _inventory_inputs(self, hv):
+        name, role = self._get(hv, 'failover_pair_name'), self._get(hv, 'failover_pair_role')
+        if not name:
+            return {}
+        address = self._get(hv, 'failover_pair_address') or self._get(hv, 'ansible_host') or ''
+        return dict(name=name, role=role, address=address or 'unknown', port=7070, scheme='http')
+
+    def _backoffice(self, pairs, inputs, args):
+        """pair_info's answer for every pair whose profile has a device API, read in parallel threads."""
+        jobs = {}
+        for name, pair in pairs.items():
+            prof = pair['profile']
+            if prof['device_api']['style'] == 'none':
+                continue
+            main_url = inputs[pair['main']].get('backoffice_url')
+            if args.get('backoffice_url') and main_url and main_url.rstrip('/') != args['backoffice_url'].rstrip('/'):
+                jobs[name] = dict(error='the pair names the back office %s, but this play reads %s: run pairs of '
+                                        'another back office in a play of their own.' % (main_url, args['backoffice_url']))
+                continue
+            jobs[name] = pair
+        out = {}
+
+        def one(name):
+            pair = jobs[name]
+            if 'error' in pair:
+                return name, pair
+            params = dict(backoffice_url=args.get('backoffice_url'), backoffice_user=args.get('backoffice_user', 'admin'),
+                          backoffice_password=args.get('backoffice_password'),
+                          validate_certs=args.get('validate_certs', True), ca_path=args.get('ca_path') or None,
+                          timeout=float(args.get('timeout') or 10), _fnls_profile=pair['profile'])
+            h = pair['hostids']
+            try:
+                return name, read_pair(backoffice_client(params), h['main'], h['backup'], h['backup_types'],
+                                       main_name=pair['main'], backup_name=pair['backup'])
+            except FnlsHttpError as e:
+                return name, dict(error='Querying the back office for the pair %s / %s failed: %s'
+                                        % (h['main'], h['backup'], e))
+        if jobs:
+            with ThreadPoolExecutor(max_workers=max(1, min(int(args.get('threads') or 8), len(jobs)))) as pool:
+                for name, reading in pool.map(one, sorted(jobs)):
+                    out[name] = reading
+        return out
