@@ -67,34 +67,49 @@ def host_problem(host, v):
 
 
 def variable_problem(host, v, prof):
-    """The message for a host whose other variables cannot be used (the preflight's check), or None."""
+    """The message for a host whose other variables cannot be used (the preflight's check), or None. It names
+    every variable that is wrong, with what it must be."""
     device_api = prof['device_api']['style'] != 'none'
     checks = [
-        bool(v.get('admin_password_set')),
-        isinstance(v.get('backoffice_url'), str) and bool(URL_RE.match(v['backoffice_url'])),
-        bool(v.get('backoffice_password_set')),
-        isinstance(v.get('service'), str) and bool(SERVICE_RE.match(v['service'])),
-        isinstance(v.get('settings_path'), str) and bool(PATH_RE.match(v['settings_path'])),
-        isinstance(v.get('log_path'), str) and bool(PATH_RE.match(v['log_path'])),
-        str(v.get('hostid_type') or '').upper() in ('',) + HOSTID_TYPES,
-        isinstance(v.get('evidence'), list) and len(v['evidence']) > 0
-        and all(e in EVIDENCE for e in v['evidence']),
-        (_num(v.get('wait_timeout')) or 0) > 0,
-        (_num(v.get('poll_interval')) or 0) > 0,
-        v.get('registration') in ('automatic', 'manual'),
-        device_api or v.get('registration') != 'manual',
+        (bool(v.get('admin_password_set')), 'failover_pair_admin_password',
+         'failover_pair_admin_password must be set (use Ansible Vault)'),
+        (isinstance(v.get('backoffice_url'), str) and bool(URL_RE.match(v['backoffice_url'])),
+         'failover_pair_backoffice_url', 'failover_pair_backoffice_url must be a plain http(s) URL'),
+        (bool(v.get('backoffice_password_set')), 'failover_pair_backoffice_password',
+         'failover_pair_backoffice_password must be set (use Ansible Vault)'),
+        (isinstance(v.get('service'), str) and bool(SERVICE_RE.match(v['service'])), 'failover_pair_service_name',
+         "failover_pair_service_name letters, digits, '@', '.', '_', '-'"),
+        (isinstance(v.get('settings_path'), str) and bool(PATH_RE.match(v['settings_path'])),
+         'failover_pair_settings_path', 'failover_pair_settings_path and failover_pair_log_path absolute paths'),
+        (isinstance(v.get('log_path'), str) and bool(PATH_RE.match(v['log_path'])), 'failover_pair_log_path',
+         'failover_pair_settings_path and failover_pair_log_path absolute paths'),
+        (str(v.get('hostid_type') or '').upper() in ('',) + HOSTID_TYPES, 'failover_pair_hostid_type',
+         'failover_pair_hostid_type empty or one of %s' % ', '.join(HOSTID_TYPES)),
+        (isinstance(v.get('evidence'), list) and len(v['evidence']) > 0 and all(e in EVIDENCE for e in v['evidence']),
+         'failover_pair_evidence', 'failover_pair_evidence a list of status, log, backoffice'),
+        ((_num(v.get('wait_timeout')) or 0) > 0, 'failover_pair_wait_timeout',
+         'failover_pair_wait_timeout and failover_pair_poll_interval positive'),
+        ((_num(v.get('poll_interval')) or 0) > 0, 'failover_pair_poll_interval',
+         'failover_pair_wait_timeout and failover_pair_poll_interval positive'),
+        (v.get('registration') in ('automatic', 'manual'), 'failover_pair_registration',
+         'failover_pair_registration automatic or manual'),
+        (device_api or v.get('registration') != 'manual', 'failover_pair_registration',
+         'failover_pair_registration=manual needs the back office\'s device API, which '
+         'failover_pair_profile.device_api.style=none says there is none (register the pair in the End-User Portal, '
+         'or use automatic registration)'),
     ]
-    if all(checks):
+    wrong, hints = [], []
+    for ok, name, hint in checks:
+        if ok:
+            continue
+        if name not in wrong:
+            wrong.append(name)
+        if hint not in hints:
+            hints.append(hint)
+    if not wrong:
         return None
-    return ('%s: a variable has a value the role cannot use. Check: failover_pair_admin_password and '
-            'failover_pair_backoffice_password must be set (use Ansible Vault); failover_pair_backoffice_url must be '
-            'a plain http(s) URL; failover_pair_service_name letters, digits, \'@\', \'.\', \'_\', \'-\'; '
-            'failover_pair_settings_path and failover_pair_log_path absolute paths; failover_pair_hostid_type empty '
-            'or one of %s; failover_pair_evidence a list of status, log, backoffice; failover_pair_wait_timeout and '
-            'failover_pair_poll_interval positive; failover_pair_registration automatic or manual; '
-            'failover_pair_registration=manual needs the back office\'s device API, which '
-            'failover_pair_profile.device_api.style=none says there is none (register the pair in the End-User '
-            'Portal, or use automatic registration). Nothing was changed.' % (host, ', '.join(HOSTID_TYPES)))
+    return ('%s: %s %s a value the role cannot use. Check: %s. Nothing was changed.'
+            % (host, ', '.join(wrong), 'has' if len(wrong) == 1 else 'have', '; '.join(hints)))
 
 
 def form_pairs(hosts, left_out_names):

@@ -116,7 +116,10 @@ def test_bad_pair_variables_are_refused_with_what_was_found(over):
                                   dict(poll_interval=-1), dict(registration='other')])
 def test_unusable_variables_are_refused_before_anything_is_touched(over):
     msg = fp.variable_problem('m', inputs('main', **over), PROFILE)
-    assert msg.startswith('m: a variable has a value the role cannot use') and msg.endswith('Nothing was changed.')
+    key = list(over)[0].replace('_set', '')
+    name = dict(service='service_name').get(key, key)
+    assert msg.startswith('m: failover_pair_%s has a value the role cannot use. Check: ' % name), msg
+    assert msg.endswith('Nothing was changed.')
 
 
 def test_manual_registration_needs_a_device_api():
