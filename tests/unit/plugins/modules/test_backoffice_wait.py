@@ -21,6 +21,7 @@ from ansible_collections.fnls.failover.tests.unit.plugins.modules.fnls_module_ha
 import threading
 
 from ansible_collections.fnls.failover.plugins.modules import backoffice_wait
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_step_backoffice_wait
 
 X = '0A1B2C3D4E5F/ETHERNET'
 Y = '0A1B2C3D4E60/ETHERNET'
@@ -125,8 +126,8 @@ def test_timeout_carries_last_error(srv, tmp_path):
 def test_timeout_is_one_request_and_does_not_end_the_wait(srv, tmp_path):
     """timeout means one request's timeout, as in the rest of the action group: the value module_defaults sets
     for the group (10 in the repository's own example) no longer ends the wait; wait_timeout does."""
-    with mock.patch.object(backoffice_wait, 'WAIT_TIMEOUT', 0.5), \
-            mock.patch.object(backoffice_wait, 'LicenseServerClient', wraps=backoffice_wait.LicenseServerClient) as cls:
+    with mock.patch.object(fnls_step_backoffice_wait, 'WAIT_TIMEOUT', 0.5), \
+            mock.patch.object(fnls_step_backoffice_wait, 'LicenseServerClient', wraps=backoffice_wait.LicenseServerClient) as cls:
         res = run(backoffice_wait, dict(server_url=srv.url, admin_password=PASSWORD, log_path=str(tmp_path / 'none'),
                                         timeout=0.2, poll_interval=0.05))
     assert_plain_failure(res)
@@ -137,7 +138,7 @@ def test_timeout_is_one_request_and_does_not_end_the_wait(srv, tmp_path):
 
 def test_request_timeout_is_an_alias_of_timeout(srv, tmp_path):
     srv.status = make_status(last_success=ts(4))
-    with mock.patch.object(backoffice_wait, 'LicenseServerClient', wraps=backoffice_wait.LicenseServerClient) as cls:
+    with mock.patch.object(fnls_step_backoffice_wait, 'LicenseServerClient', wraps=backoffice_wait.LicenseServerClient) as cls:
         res = run(backoffice_wait, args(srv.url, tmp_path / 'none.log', request_timeout=3))
     assert res['confirmed'] is True, res
     assert cls.call_args.kwargs['timeout'] == 3
@@ -147,8 +148,8 @@ def test_a_1_0_timeout_is_read_as_the_whole_wait_with_a_deprecation(srv, tmp_pat
     """Kept for one release: a timeout above 60 s and no wait_timeout is 1.0.0's whole wait; each request keeps
     the default timeout; the module says so in a deprecation warning."""
     with mock.patch.object(basic.AnsibleModule, 'deprecate') as deprecate, \
-            mock.patch.object(backoffice_wait, 'LEGACY_TIMEOUT_ABOVE', 0.1), \
-            mock.patch.object(backoffice_wait, 'LicenseServerClient', wraps=backoffice_wait.LicenseServerClient) as cls:
+            mock.patch.object(fnls_step_backoffice_wait, 'LEGACY_TIMEOUT_ABOVE', 0.1), \
+            mock.patch.object(fnls_step_backoffice_wait, 'LicenseServerClient', wraps=backoffice_wait.LicenseServerClient) as cls:
         res = run(backoffice_wait, dict(server_url=srv.url, admin_password=PASSWORD, log_path=str(tmp_path / 'none'),
                                         timeout=0.3, poll_interval=0.05))
     assert_plain_failure(res)
@@ -214,14 +215,14 @@ def test_waits_while_port_closed(tmp_path):
 def test_server_died(srv, tmp_path):
     log = tmp_path / 'flexnetls.log'
     log.write_text(LOG_START + LOG_READY + LOG_FAIL)
-    real_sleep = backoffice_wait.sleep
+    real_sleep = fnls_step_backoffice_wait.sleep
 
     def sleep_then_die(seconds):
         if not log.read_text().endswith(LOG_STOP):
             srv.stop()
             log.write_text(log.read_text() + LOG_STOP)
         real_sleep(seconds)
-    with mock.patch.object(backoffice_wait, 'sleep', sleep_then_die):
+    with mock.patch.object(fnls_step_backoffice_wait, 'sleep', sleep_then_die):
         res = run(backoffice_wait, args(srv.url, log, wait_timeout=5))
     assert_plain_failure(res, PASSWORD)
     assert 'stopped while waiting' in res['msg'], res['msg']

@@ -19,6 +19,7 @@ import yaml
 from ansible.module_utils import basic
 
 from ansible_collections.fnls.failover.plugins.modules import local_settings
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_step_local_settings
 from ansible_collections.fnls.failover.tests.unit.plugins.modules.fnls_module_harness import (
     argument_spec_of, run)
 
@@ -69,7 +70,7 @@ class Systemd(object):
 @pytest.fixture
 def systemd(tmp_path):
     fake = Systemd(tmp_path)
-    with mock.patch.object(local_settings, 'SYSTEMD_RUN_DIR', str(fake.run_dir)), \
+    with mock.patch.object(fnls_step_local_settings, 'SYSTEMD_RUN_DIR', str(fake.run_dir)), \
             mock.patch.object(basic.AnsibleModule, 'get_bin_path', fake.get_bin_path), \
             mock.patch.object(basic.AnsibleModule, 'run_command', fake.run_command):
         yield fake

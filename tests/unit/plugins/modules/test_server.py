@@ -16,6 +16,7 @@ from ansible_collections.fnls.failover.tests.unit.plugins.modules.fnls_module_ha
     PASSWORD, assert_plain_failure, check_documentation, run, stubs)
 
 from ansible_collections.fnls.failover.plugins.modules import server
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_step_server
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_service  # noqa: E402
 
 Y = '0A1B2C3D4E60/ETHERNET'
@@ -150,7 +151,7 @@ def test_start_check_mode(svc, own):
 
 def test_service_died_during_start(svc):
     svc.start_keeps_running = False
-    with mock.patch.object(server, 'SERVICE_CHECK_EVERY', 0.1):
+    with mock.patch.object(fnls_step_server, 'SERVICE_CHECK_EVERY', 0.1):
         res = run(server, args(stubs.closed_url()))
     assert_plain_failure(res, PASSWORD)
     assert 'stopped during start-up' in res['msg']
@@ -355,7 +356,7 @@ def test_guard_wait_starts_once_the_main_confirms(svc, own, main):
             main.status['backoffice']['last_success'] = main.status['started_at']
         return real(p, timeout)
 
-    with mock.patch.object(server, 'evaluate_guard', confirm_on_third_look):
+    with mock.patch.object(fnls_step_server, 'evaluate_guard', confirm_on_third_look):
         res = run(server, args(own.url, guard_main_url=main.url, guard_wait=30, guard_poll_interval=0.05))
     assert res.get('failed') is not True, res
     assert res['changed'] is True and res['guard']['passed'] is True
