@@ -16,6 +16,7 @@ from ansible_collections.fnls.failover.plugins.module_utils.fnls_profile import 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
     check_api_paths, server_api_argument_spec)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_service import Service
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_guard import DOWN, READY, STARTING, MainWatch
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import (
     AuthFailed, BackOfficeClient, FnlsHttpError, LicenseServerClient, ProfileMismatch, NotReady, Timeout, Unreachable)
 
@@ -216,6 +217,21 @@ def _guard_backoffice(p, timeout, guard):
     return detail, None
 
 
+def main_health(p, timeout):
+    """(state, detail) of the main's health answer, for the guard that follows it (fnls_guard)."""
+    client = LicenseServerClient(p['guard_main_url'], validate_certs=p['validate_certs'], ca_path=p['ca_path'],
+                                 timeout=timeout, profile=p['_fnls_profile'])
+    try:
+        client.health()
+    except NotReady:
+        return STARTING, 'it is still starting'
+    except (Unreachable, Timeout) as e:
+        return DOWN, str(e).rstrip('.')
+    except FnlsHttpError as e:
+        return STARTING, str(e).rstrip('.')
+    return READY, 'ready'
+
+
 def own_client(p):
     return LicenseServerClient(p['server_url'], user=p['admin_user'], password=p['admin_password'],
                                validate_certs=p['validate_certs'], ca_path=p['ca_path'], timeout=p['timeout'],
@@ -322,6 +338,9 @@ def run_module(make_module=AnsibleModule):
         guard_wait=dict(type='float', default=0),
         guard_poll_interval=dict(type='float', default=0.25),
         guard_check_mode_skip=dict(type='bool', default=True),
+        guard_main_ready_timeout=dict(type='float', default=0),
+        guard_main_wait_timeout=dict(type='float', default=0),
+        guard_main_gone_after=dict(type='float', default=10),
     )
     module = make_module(argument_spec=argument_spec, supports_check_mode=True)
     check_api_paths(module)
@@ -355,11 +374,23 @@ def run_module(make_module=AnsibleModule):
     if starting and guarded:
         guard, refusal = evaluate_guard(p, p['timeout'])
         if refusal and p['guard_wait'] > 0 and not module.check_mode:
-            deadline = clock() + p['guard_wait']
-            while refusal and clock() < deadline and not guard.get('unfit'):
+            begun = clock()
+            watch = MainWatch(begun, p['guard_wait'], p['guard_main_ready_timeout'], p['guard_main_wait_timeout'],
+                              p['guard_main_gone_after'], margin=max(5.0, 2 * p['guard_poll_interval']))
+            follow = bool(p['guard_main_url']) and bool(p['guard_main_ready_timeout'] or p['guard_main_wait_timeout'])
+            gave_up = None
+            while refusal and clock() < watch.deadline and not guard.get('unfit'):
                 sleep(max(0.05, p['guard_poll_interval']))
-                guard, refusal = evaluate_guard(p, max(0.5, min(p['timeout'], deadline - clock())))
-            guard['waited'] = round(p['guard_wait'] - max(0.0, deadline - clock()), 2)
+                if follow:
+                    gave_up = watch.see(clock(), *main_health(p, max(0.5, min(p['timeout'], watch.remaining(clock())))))
+                    if gave_up:
+                        break
+                guard, refusal = evaluate_guard(p, max(0.5, min(p['timeout'], watch.remaining(clock()))))
+            guard['waited'] = round(clock() - begun, 2)
+            if refusal and gave_up:
+                guard['main_gave_up'] = gave_up
+                refusal = ('Refusing to start the back-up server: %s; the back-up was not started. Last: %s'
+                           % (gave_up, guard.get('detail') or refusal))
         result['guard'] = guard
         if refusal:
             if module.check_mode and p['guard_check_mode_skip']:

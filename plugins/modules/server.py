@@ -137,6 +137,30 @@ options:
     description: Seconds between two looks at the main's status while O(guard_wait) runs.
     type: float
     default: 0.25
+  guard_main_ready_timeout:
+    description:
+      - While O(guard_wait) runs, follow the main at O(guard_main_url) (its health, no credentials needed) - the
+        main must answer as ready within this many seconds, else the guard gives up at once and the back-up is
+        not started (a main that exited during its start-up does not keep its back-up waiting).
+      - V(0) does not follow the main's start.
+    type: float
+    default: 0
+    version_added: 1.2.0
+  guard_main_wait_timeout:
+    description:
+      - Once the main answers as ready, the guard waits at most this many seconds more (plus a few seconds of
+        slack), the time the main itself waits for its back-office contact; never longer than O(guard_wait).
+      - V(0) keeps the whole O(guard_wait).
+    type: float
+    default: 0
+    version_added: 1.2.0
+  guard_main_gone_after:
+    description:
+      - When the main followed (O(guard_main_ready_timeout) or O(guard_main_wait_timeout) set) was ready and then
+        does not answer for this many seconds, the guard gives up and the back-up is not started.
+    type: float
+    default: 10
+    version_added: 1.2.0
   guard_check_mode_skip:
     description:
       - In check mode, report a failing guard in RV(guard) and a warning instead of failing; the main may only be
@@ -281,6 +305,10 @@ guard:
       description: Seconds spent waiting for the guard to pass (O(guard_wait)).
       type: float
       returned: when O(guard_wait) was used
+    main_gave_up:
+      description: Why the guard stopped following a main that failed (never ready, stopped answering).
+      type: str
+      returned: when the guard gave up on the main
 '''
 
 from ansible.module_utils.basic import AnsibleModule

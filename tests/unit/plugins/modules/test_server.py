@@ -341,7 +341,7 @@ def test_documentation_matches_argument_spec():
     assert {'state', 'name', 'service_manager', 'was_running', 'running', 'ready', 'commands', 'boot_id',
             'guard'} <= set(returns)
     assert set(returns['guard']['contains']) == {'checked', 'passed', 'main_boot_id', 'main_last_success', 'detail',
-                                                 'waited', 'source', 'skipped_sources', 'unfit'}
+                                                 'waited', 'source', 'skipped_sources', 'unfit', 'main_gave_up'}
 
 
 def test_guard_wait_starts_once_the_main_confirms(svc, own, main):
@@ -370,3 +370,32 @@ def test_guard_wait_refuses_at_the_deadline(svc, own, main):
     assert_plain_failure(res)
     assert 'Refusing to start the back-up' in res['msg']
     assert svc.actions() == []
+
+
+# -- the guard follows its main (guard_main_*) -------------------------------------------------------
+def test_a_guard_following_a_main_that_never_answers_gives_up_after_its_ready_timeout(svc, own):
+    url = stubs.closed_url()
+    res = run(server, args(own.url, guard_main_url=url, guard_wait=120, guard_poll_interval=0.05,
+                           guard_main_ready_timeout=0.2, guard_main_wait_timeout=60))
+    assert_plain_failure(res, PASSWORD)
+    assert res['msg'].startswith('Refusing to start the back-up server: the main did not become ready within 0 s')
+    assert 'the back-up was not started' in res['msg'] and svc.actions() == []
+    assert res['guard']['waited'] < 30 and res['guard']['main_gave_up']
+
+
+def test_a_guard_following_a_ready_main_waits_no_longer_than_the_mains_own_wait(svc, own, main):
+    main.status = make_status(last_success=None, last_error='connection refused', boot_id='main-7')
+    with mock.patch.object(fnls_step_server, 'MainWatch', wraps=fnls_step_server.MainWatch) as watch:
+        res = run(server, args(own.url, guard_main_url=main.url, guard_wait=120, guard_poll_interval=0.05,
+                               guard_main_ready_timeout=60, guard_main_wait_timeout=0.1))
+    assert watch.call_args[0][1:4] == (120, 60, 0.1)
+    assert_plain_failure(res, PASSWORD)
+    assert res['msg'] == refusal(main.url, 'last error: connection refused')
+    assert res['guard']['waited'] < 30 and svc.actions() == []
+
+
+def test_a_guard_following_its_main_still_starts_the_backup_on_the_confirmation(svc, own, main):
+    res = run(server, args(own.url, guard_main_url=main.url, guard_wait=30, guard_poll_interval=0.05,
+                           guard_main_ready_timeout=10, guard_main_wait_timeout=10))
+    assert not res.get('failed'), res
+    assert svc.actions() == ['start'] and res['guard']['passed'] is True
