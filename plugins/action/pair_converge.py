@@ -11,6 +11,11 @@ whose partner failed, and prints one line per host when it is done, instead of r
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+import os
+import time
+
+from ansible import constants as C
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -29,6 +34,20 @@ def since_of(hostvars_of_main):
     server = read.get('server') or {}
     return stop.get('stopped_at') or (server.get('process_started_at') if server.get('running') else None) \
         or read.get('read_at')
+
+
+def marker_path(run_id, pair):
+    """Where a main's converge leaves its own confirmation for a back-up that starts on it (on the controller, in
+    the run's own temporary directory, removed when the run ends)."""
+    return os.path.join(C.DEFAULT_LOCAL_TMP, 'fnls-failover-%s-%s.json' % (run_id, pair))
+
+
+def leave_marker(path, out):
+    data = dict(failed=bool(out.get('failed')), wait=out.get('wait') or {}, msg=out.get('msg') if out.get('failed') else '')
+    tmp = '%s.%d' % (path, os.getpid())
+    with open(tmp, 'w') as handle:
+        json.dump(data, handle)
+    os.rename(tmp, path)
 
 
 def done_line(host, role, out):
@@ -50,7 +69,6 @@ class ActionModule(ActionBase):
         host = task_vars.get('inventory_hostname')
         args = dict(self._task.args)
         use_plan = args.pop('from_plan', True)
-        deferred_task = bool(args.pop('deferred', False))
         dec = fa.decision(task_vars, host) if use_plan else None
         if dec is None:
             return self._run(result, args, task_vars, host, None)
@@ -58,10 +76,6 @@ class ActionModule(ActionBase):
             return dict(result, failed=True, msg=dec['msg'])
         if dec.get('action') != 'converge':
             return dict(result, changed=False, skipped=True, msg='the pair is converged')
-        if bool(dec.get('deferred')) != deferred_task:
-            return dict(result, changed=False, skipped=True,
-                        msg='the back-up starts in the next task, after its main confirmed its contact'
-                        if dec.get('deferred') else 'not a back-up that waits for its main\'s own confirmation')
         gone = fa.partner_gone(task_vars, host, dec)
         if gone:
             if dec['role'] == 'main' and not self._play_context.check_mode:
@@ -83,12 +97,33 @@ class ActionModule(ActionBase):
                 guard.update(guard_backoffice_url=args.get('backoffice_url'),
                              guard_backoffice_user=args.get('backoffice_user', 'admin'),
                              guard_backoffice_password=args.get('backoffice_password'))
-            if deferred_task:
-                conv = main_vars.get('__failover_pair_converge') or {}
-                guard['guard_confirmation'] = conv.get('wait') or {}
+            if dec.get('deferred') and params.get('start') and not self._play_context.check_mode:
+                confirmation, problem = self._main_confirmation(task_vars, dec, guard)
+                if problem:
+                    return dict(result, failed=True, msg=problem)
+                guard['guard_confirmation'] = confirmation
             params['guard'] = dict((k, v) for k, v in guard.items() if v is not None)
         args.update(params)
         return self._run(result, args, task_vars, host, dec)
+
+    def _main_confirmation(self, task_vars, dec, guard):
+        """A back-up whose host can watch no evidence starts on its main's own confirmation: wait here, on the
+        controller, until the main's converge (a worker of this same task) left it, or failed."""
+        plan = (task_vars.get(fa.PLAN_VAR) or {}).get('plan') or {}
+        path = marker_path((plan.get('run') or {}).get('id'), dec['pair'])
+        deadline = time.time() + float(guard.get('guard_wait') or 600) + 60
+        while time.time() < deadline:
+            if os.path.exists(path):
+                with open(path) as handle:
+                    data = json.load(handle)
+                os.unlink(path)
+                if data.get('failed'):
+                    return None, ('Pair %s stopped: its main %s failed (see its error above); the back-up was not '
+                                  'started.' % (dec['pair'], dec['partner']))
+                return data.get('wait') or {}, None
+            time.sleep(0.25)
+        return None, ('Pair %s: the main %s did not finish its part within %d s; the back-up was not started.'
+                      % (dec['pair'], dec['partner'], float(guard.get('guard_wait') or 600) + 60))
 
     def _run(self, result, args, task_vars, host, dec):
         if args.get('role') == 'main' and args.get('backoffice_url'):
@@ -97,6 +132,11 @@ class ActionModule(ActionBase):
         for key in BACKOFFICE:
             args.pop(key, None)
         out = self._execute_module(module_name='fnls.failover.pair_converge', module_args=args, task_vars=task_vars)
+        if dec is not None and dec['role'] == 'main':
+            partner = fa.decision(task_vars, dec['partner']) or {}
+            if partner.get('deferred'):
+                plan = (task_vars.get(fa.PLAN_VAR) or {}).get('plan') or {}
+                leave_marker(marker_path((plan.get('run') or {}).get('id'), dec['pair']), out)
         if dec is not None:
             display.display(done_line(host, dec['role'], out))
             if out.get('failed') and not str(out.get('msg', '')).startswith('Pair '):

@@ -4,8 +4,9 @@
 
 """fnls.failover.pair_plan: the plan of the run, once for the play, on the controller (no module runs on a
 host). It forms the pairs from what every host read, checks every input, chooses the hostids, reads the back
-office for all pairs at once and decides per pair (fnls_plan): converged, converge with its reasons, or an
-error with its message."""
+office's answers for all pairs (each host read the devices that hold its own hostids, so the controller need not
+reach the back office) and decides per pair (fnls_plan): converged, converge with its reasons, or an error with its
+message."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -13,22 +14,17 @@ __metaclass__ = type
 import os
 import platform
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible import context
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_plan as fp
-from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import backoffice_client
-from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import FnlsHttpError
-from ansible_collections.fnls.failover.plugins.module_utils.fnls_pairread import read_pair
 from ansible_collections.fnls.failover.plugins.plugin_utils import fnls_action as fa
 
 display = Display()
 
-ARGS = ('backoffice_url', 'backoffice_user', 'backoffice_password', 'validate_certs', 'ca_path', 'timeout',
-        'api_paths', 'profile', 'reads', 'forks', 'threads')
+ARGS = ('reads', 'forks')
 
 
 class ActionModule(ActionBase):
@@ -69,7 +65,7 @@ class ActionModule(ActionBase):
                 left_out[host] = name
         run = dict(id=uuid.uuid4().hex[:16], controller=platform.node(), pid=os.getppid())
         pairs, errors = fp.first_pass(inputs, reads, missing, left_out)
-        readings = self._backoffice(pairs, inputs, args)
+        readings = dict((name, fp.backoffice_reading(pair, reads)) for name, pair in pairs.items())
         hosts = {}
         for host, msg in errors.items():
             if host in inputs:
@@ -79,8 +75,7 @@ class ActionModule(ActionBase):
         for name, pair in sorted(pairs.items()):
             hosts.update(fp.decide(pair, inputs, reads, readings.get(name), run))
         forks = args.get('forks') or context.CLIARGS.get('forks')
-        order = [h for h in batch if (hosts.get(h) or {}).get('action') == 'converge'
-                 and not hosts[h].get('deferred')]
+        order = [h for h in batch if (hosts.get(h) or {}).get('action') == 'converge']
         mains_of = dict((h, hosts[h]['partner']) for h in order if hosts[h]['role'] == 'backup')
         stuck = fp.dispatch_deadlock(order, mains_of, forks)
         if stuck:
@@ -127,39 +122,3 @@ class ActionModule(ActionBase):
             return {}
         address = self._get(hv, 'failover_pair_address') or self._get(hv, 'ansible_host') or ''
         return dict(name=name, role=role, address=address or 'unknown', port=7070, scheme='http')
-
-    def _backoffice(self, pairs, inputs, args):
-        """pair_info's answer for every pair whose profile has a device API, read in parallel threads."""
-        jobs = {}
-        for name, pair in pairs.items():
-            prof = pair['profile']
-            if prof['device_api']['style'] == 'none':
-                continue
-            main_url = inputs[pair['main']].get('backoffice_url')
-            if args.get('backoffice_url') and main_url and main_url.rstrip('/') != args['backoffice_url'].rstrip('/'):
-                jobs[name] = dict(error='the pair names the back office %s, but this play reads %s: run pairs of '
-                                        'another back office in a play of their own.' % (main_url, args['backoffice_url']))
-                continue
-            jobs[name] = pair
-        out = {}
-
-        def one(name):
-            pair = jobs[name]
-            if 'error' in pair:
-                return name, pair
-            params = dict(backoffice_url=args.get('backoffice_url'), backoffice_user=args.get('backoffice_user', 'admin'),
-                          backoffice_password=args.get('backoffice_password'),
-                          validate_certs=args.get('validate_certs', True), ca_path=args.get('ca_path') or None,
-                          timeout=float(args.get('timeout') or 10), _fnls_profile=pair['profile'])
-            h = pair['hostids']
-            try:
-                return name, read_pair(backoffice_client(params), h['main'], h['backup'], h['backup_types'],
-                                       main_name=pair['main'], backup_name=pair['backup'])
-            except FnlsHttpError as e:
-                return name, dict(error='Querying the back office for the pair %s / %s failed: %s'
-                                        % (h['main'], h['backup'], e))
-        if jobs:
-            with ThreadPoolExecutor(max_workers=max(1, min(int(args.get('threads') or 8), len(jobs)))) as pool:
-                for name, reading in pool.map(one, sorted(jobs)):
-                    out[name] = reading
-        return out

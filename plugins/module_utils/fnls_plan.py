@@ -17,6 +17,8 @@ import re
 
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_evidence as ev
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_profile
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_pairread import (
+    backup_ids_of, classify_devices, devices_from_reads)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_hostid import (
     HostidError, normalise_hostid, same_hostid)
 
@@ -496,19 +498,25 @@ def decide(pair, inputs, reads, bo, run):
     settings = mr.get('settings') or {}
     automatic = mv.get('registration') == 'automatic'
     guard = live_guard(mv.get('evidence') or [], prof)
-    repairs = []
+    repairs, notes = [], []
     if bo is not None and mv.get('repair_backup_registration'):
-        repairs += [dict(device_id=h.get('deviceId'), server_ids=[h.get('hostid')], why='backup_as_main')
-                    for h in bo.get('backup_as_main') or []]
+        for h in bo.get('backup_as_main') or []:
+            repairs.append(dict(device_id=h.get('deviceId'), server_ids=[h.get('hostid')]))
+            notes.append('Pair %s: deleting device %s, which holds the back-up\'s hostid %s as a main server, drops the '
+                         'licences mapped to it.' % (name, h.get('deviceId'), h.get('hostid')))
     change = (bo or {}).get('hostid_change')
     if change and mv.get('repair_hostid_change'):
-        repairs.append(dict(device_id=change.get('device_id'), server_ids=change.get('device_hostids') or [],
-                            why='hostid_change', detail=change))
+        repairs.append(dict(device_id=change.get('device_id'), server_ids=change.get('device_hostids') or []))
+        notes.append('Pair %s: %s %s replaces %s; deleting device %s (%s) drops the licences mapped to it: map them to '
+                     'the new device, or activate the rights ids again, afterwards.'
+                     % (name, str(change.get('server') or 'server').replace('backup', 'back-up'),
+                        change.get('new_hostid'), change.get('old_hostid'), change.get('device_id'),
+                        ', '.join(change.get('device_hostids') or [])))
     step5 = wanted_config('main', mv, prof, main_url, backup_url)
     features = list(mv.get('features') or [])
     rights = list(mv.get('rights') or [])
     out[main].update(
-        action='converge', reasons=reasons,
+        action='converge', reasons=reasons, notes=notes,
         prepare=dict(role='main', stop=restart and main_running, lock=dict(
             path=mv['lock_path'], owner=run['id'], controller=run['controller'], controller_pid=run['pid'],
             ttl=mv.get('lock_ttl', 3600), wait=mv.get('lock_wait', 0)),
@@ -542,7 +550,10 @@ def decide(pair, inputs, reads, bo, run):
                        guard_backup_hostid=hostids['backup'], guard_main_hostid=hostids['main'],
                        guard_main_names_backup=automatic,
                        guard_wait=(_num(bv.get('ready_timeout')) or 0) + (_num(bv.get('wait_timeout')) or 0),
-                       guard_poll_interval=bv.get('poll_interval')),
+                       guard_poll_interval=bv.get('poll_interval'),
+                       # the main starts in the same task: a main that fails ends the back-up's wait
+                       guard_main_ready_timeout=_num(mv.get('ready_timeout')) if start else None,
+                       guard_main_wait_timeout=_num(mv.get('wait_timeout')) if start else None),
             step4=wanted_config('backup', bv, prof, main_url, backup_url),
             sync=dict(main_hostid=hostids['main'], timeout=bv.get('sync_timeout', 120),
                       poll_interval=bv.get('poll_interval')) if prof['paths']['status'] is not None else None,
@@ -559,7 +570,27 @@ def describe(pair_name, decisions):
         return 'Pair %s: registered, both servers running, in sync: nothing to do.' % pair_name
     if d['action'] == 'error':
         return 'Pair %s: stops before anything is touched (see its error).' % pair_name
+    notes = [n for dec in decisions.values() for n in dec.get('notes') or []]
     if d['reasons']:
-        return 'Pair %s: ordered restart because %s.' % (pair_name, ', '.join(d['reasons']))
-    return 'Pair %s: no restart; starts what is stopped, then checks Steps 4 and 5, the back office and the sync.' \
-        % pair_name
+        return '\n'.join(['Pair %s: ordered restart because %s.' % (pair_name, ', '.join(d['reasons']))] + notes)
+    return '\n'.join(['Pair %s: no restart; starts what is stopped, then checks Steps 4 and 5, the back office and '
+                      'the sync.' % pair_name] + notes)
+
+
+def backoffice_reading(pair, reads):
+    """The back office's reading of a pair (pair_info's answer) from the devices both hosts read, or
+    {error: ...} when a host could not read them; None when the profile names no device API."""
+    if pair['profile']['device_api']['style'] == 'none':
+        return None
+    main, backup, h = pair['main'], pair['backup'], pair['hostids']
+    for host in (main, backup):
+        err = reads[host].get('devices_error')
+        if err:
+            return dict(error='Querying the back office for the pair %s / %s failed: %s' % (h['main'], h['backup'], err))
+        if reads[host].get('devices') is None:
+            return dict(error='the back office was not read for the pair %s / %s (set failover_pair_backoffice_url and '
+                              'failover_pair_backoffice_password)' % (h['main'], h['backup']))
+    lists = dict(reads[main]['devices'])
+    lists.update(reads[backup]['devices'])
+    devices = devices_from_reads(lists, [h['main']] + backup_ids_of(h['backup'], h['backup_types']))
+    return classify_devices(devices, h['main'], h['backup'], h['backup_types'], main_name=main, backup_name=backup)

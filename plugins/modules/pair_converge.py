@@ -301,6 +301,15 @@ options:
       guard_check_mode_skip:
         description: In check mode, report a failing guard as a warning instead of failing.
         type: bool
+      guard_main_ready_timeout:
+        description: The main must answer as ready within this many seconds, else the guard gives up (M(fnls.failover.server)).
+        type: float
+      guard_main_wait_timeout:
+        description: Once the main is ready, the guard waits at most this long more (M(fnls.failover.server)).
+        type: float
+      guard_main_gone_after:
+        description: A main that was ready and does not answer this long ends the guard's wait (M(fnls.failover.server)).
+        type: float
   step4:
     description: Policy settings of Step 4 on the back-up (sync to the main), as M(fnls.failover.config) sets them.
     type: dict
@@ -931,6 +940,9 @@ def main():
             guard_wait=dict(type='float'),
             guard_poll_interval=dict(type='float'),
             guard_check_mode_skip=dict(type='bool'),
+            guard_main_ready_timeout=dict(type='float'),
+            guard_main_wait_timeout=dict(type='float'),
+            guard_main_gone_after=dict(type='float'),
         )),
         step4=dict(type='dict'),
         sync=dict(type='dict', options=dict(

@@ -18,7 +18,8 @@ description:
   - From what every host of the play's batch read (M(fnls.failover.pair_read), registered as
     C(__failover_pair_read), with the host's pair inputs in its C(inputs)) it forms the pairs, checks every input,
     chooses the pair's hostids (the back-up's of the type of the main's active hostid) and refuses what cannot
-    work, reads the back office for all pairs at once (in parallel), and decides per pair - V(converged) (registered,
+    work, classifies each pair's registration in the back office from the devices both hosts read (so the controller
+    need not reach the back office), and decides per pair - V(converged) (registered,
     both servers running, Steps 4 and 5 in place, the back-up's sync proven: nothing to do), V(converge) (with the
     reasons for an ordered restart, if any, and the parameters of M(fnls.failover.pair_prepare) and
     M(fnls.failover.pair_converge)), or V(error) with the message that stops the pair before anything is touched.
@@ -26,9 +27,6 @@ description:
   - Prints one line per pair. With too few forks for a host order that puts back-ups ahead of their mains (a
     back-up would wait in its guard for a main no worker is free to start), it stops the pairs with a message that
     says which forks or order to use.
-  - The controller must reach the back office (O(backoffice_url)).
-extends_documentation_fragment:
-  - fnls.failover.backoffice_api
 options:
   reads:
     description: The variable each host registered its read in.
@@ -37,10 +35,6 @@ options:
   forks:
     description: The forks the run uses; default the run's own C(--forks).
     type: int
-  threads:
-    description: How many pairs are read from the back office at once.
-    type: int
-    default: 8
 attributes:
   check_mode:
     description: Reads only; the same in check mode.
@@ -95,13 +89,10 @@ lines:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import backoffice_api_argument_spec
 
 
 def main():
-    argument_spec = backoffice_api_argument_spec()
-    argument_spec.update(reads=dict(type='str', default='__failover_pair_read'), forks=dict(type='int'),
-                         threads=dict(type='int', default=8))
+    argument_spec = dict(reads=dict(type='str', default='__failover_pair_read'), forks=dict(type='int'))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     module.fail_json(msg='fnls.failover.pair_plan runs on the controller as an action; it cannot run on a host.')
 

@@ -79,6 +79,24 @@ options:
     type: list
     elements: str
     default: []
+  backoffice_url:
+    description:
+      - Base URL of the back office. With O(backoffice_password), the module also asks the back office which
+        devices hold each of this server's hostids (RV(devices)), unless the profile names no device API; the
+        plan classifies the pair from both hosts' lists, so the controller need not reach the back office.
+    type: str
+  backoffice_user:
+    description: User for the back office's device API.
+    type: str
+    default: admin
+  backoffice_password:
+    description: Password of O(backoffice_user). Never shown.
+    type: str
+  pair:
+    description:
+      - The host's place and variables in its pair, as the role hands them to M(fnls.failover.pair_plan) - taken on
+        the controller by this module's action plugin and returned as RV(inputs); never sent to the host.
+    type: dict
 attributes:
   check_mode:
     support: full
@@ -135,6 +153,25 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+read_at:
+  description: When the host read (its clock, ISO 8601 UTC); a main read stopped counts contacts after this time.
+  returned: always
+  type: str
+  sample: "2026-12-02T07:10:00.000Z"
+devices:
+  description:
+    - By each of the server's hostids (RV(hostids.by_type)), the back office's devices that hold it, in the
+      collection's form; V(null) when the back office was not asked.
+  returned: always
+  type: dict
+devices_error:
+  description: Why the back office could not be read (V(null) when it was, or was not asked).
+  returned: always
+  type: str
+inputs:
+  description: O(pair), as given (added on the controller by the action plugin).
+  returned: when O(pair) was given
+  type: dict
 hostids:
   description:
     - The hostids of the server, as M(fnls.failover.hostid_info) returns them (without C(changed)).
@@ -278,8 +315,9 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_settings_forms as settings_forms
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
-    check_api_paths, server_api_argument_spec, server_client)
+    backoffice_client, check_api_paths, server_api_argument_spec, server_client)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import FnlsHttpError
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_profile import now_ts
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_step import StepFailed, run_step
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_step_hostid_info as hostid_info_step
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_step_pair_lock as pair_lock_step
@@ -312,6 +350,26 @@ def read_settings(module, path, form, prof):
                                  % (' and '.join(keys), path, form, to_native(exc)))
     return dict(path=path, exists=data is not None, form=form,
                 checksum=hashlib.sha1(data).hexdigest() if data is not None else None, values=values)
+
+
+def read_devices(module, by_type):
+    """(devices, error): the back office's devices that hold each of this server's hostids, by hostid, when the
+    back office is given and the profile names a device API; the plan classifies the pair from both hosts' lists."""
+    p = module.params
+    if not (p['backoffice_url'] and p['backoffice_password']) \
+            or module.fnls_profile['device_api']['style'] == 'none':
+        return None, None
+    params = dict((key, p[key]) for key in ('backoffice_url', 'backoffice_user', 'backoffice_password',
+                                            'validate_certs', 'ca_path', 'timeout'))
+    params['_fnls_profile'] = module.fnls_profile
+    client = backoffice_client(params)
+    out = {}
+    for hostid in (by_type or {}).values():
+        try:
+            out[hostid] = client.devices(hostid=hostid)
+        except FnlsHttpError as exc:
+            return None, to_native(exc)
+    return out, None
 
 
 def read_lock(module, path):
@@ -356,6 +414,10 @@ def run_module(make_module=AnsibleModule):
         hostid_source=dict(type='str', default='auto', choices=['auto', 'api', 'host']),
         lock_path=dict(type='path'),
         config_keys=dict(type='list', elements='str', default=[], no_log=False),
+        pair=dict(type='dict'),
+        backoffice_url=dict(type='str'),
+        backoffice_user=dict(type='str', default='admin'),
+        backoffice_password=dict(type='str', no_log=True),
     )
     module = make_module(argument_spec=argument_spec, supports_check_mode=True)
     prof = check_api_paths(module)
@@ -365,7 +427,7 @@ def run_module(make_module=AnsibleModule):
     step_profile = dict(prof, settings=dict(prof['settings'], form=form))
     server_api = dict((key, p[key]) for key in SERVER_API)
     server_api.update(profile=step_profile, api_paths={})
-    result = dict(changed=False)
+    result = dict(changed=False, read_at=now_ts())
 
     try:
         hostids = run_step(module, hostid_info_step.run_module, dict(
@@ -383,6 +445,7 @@ def run_module(make_module=AnsibleModule):
     result['settings'] = read_settings(module, p['settings_path'], form, prof)
     result['lock'] = read_lock(module, p['lock_path']) if p['lock_path'] else None
     result['config'], result['config_error'] = read_config(module, result['server'], p['config_keys'])
+    result['devices'], result['devices_error'] = read_devices(module, result['hostids'].get('by_type'))
     module.exit_json(**result)
 
 

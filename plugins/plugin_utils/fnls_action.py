@@ -12,7 +12,7 @@ import re
 
 from ansible.module_utils.common.text.converters import to_text
 
-PLAN_VAR = '__failover_pair_plan'
+PLAN_VAR = 'failover_pair_plan'
 READ_VAR = '__failover_pair_read'
 PREPARE_VAR = '__failover_pair_prepare'
 PYTHONS = ['python3.14', 'python3.13', 'python3.12', 'python3.11', 'python3.10', 'python3.9', 'python3.8',

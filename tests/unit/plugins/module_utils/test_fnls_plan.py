@@ -256,7 +256,7 @@ def test_a_pair_the_back_office_holds_the_wrong_way_is_refused_unless_repaired()
     held = [dict(deviceId='D-9', hostid=BACKUP_MAC, servers=[BACKUP_MAC])]
     out = plan(converged_reads(), dict(bo, backup_as_main=held), main=inputs('main', repair_backup_registration=True))
     assert out['m']['action'] == 'converge'
-    assert out['m']['converge']['repairs'] == [dict(device_id='D-9', server_ids=[BACKUP_MAC], why='backup_as_main')]
+    assert out['m']['converge']['repairs'] == [dict(device_id='D-9', server_ids=[BACKUP_MAC])]
 
 
 def test_a_backup_held_as_a_main_under_another_hostid_is_refused():
