@@ -3,14 +3,15 @@ server's last error; the back-up never started; the main's settings hold the one
 
 from conftest import BACKUP, MAIN, SERVICE, SETTINGS, server_events
 
-WAIT_TASK = "fnls.failover.failover_pair : Wait until the main has talked to the back office"
+CONVERGE_TASK = "fnls.failover.failover_pair : Converge"
 
 
 def test_run_failed_at_the_wait_with_the_servers_last_error(lab, status):
     run = lab.run_record("while_down")
     assert run.rc != 0, run
-    task, result = run.failures[MAIN]
-    assert task.startswith(WAIT_TASK), run
+    task, failed = run.failures[MAIN]
+    assert task.startswith(CONVERGE_TASK) and failed["failed_step"] == "wait", run
+    result = dict(failed["wait"], msg=failed["msg"])
     assert result["confirmed"] is False and result["waited"] >= 15, result
     backoffice = status(MAIN)["backoffice"]
     assert backoffice["last_success"] is None and backoffice["last_error"], backoffice
@@ -18,7 +19,9 @@ def test_run_failed_at_the_wait_with_the_servers_last_error(lab, status):
     assert result["last_error"] and result["last_error"] in result["msg"], result
     assert "cannot reach %s" % backoffice["url"] in result["msg"], result
     assert "within 15 s" in result["msg"], result
+    # the back-up's guard followed its main and gave up with it: never started
     assert BACKUP in run.failures and run.recap[BACKUP]["changed"] == 0, run
+    assert "Refusing to start the back-up server" in run.failures[BACKUP][1]["msg"], run
 
 
 def test_backup_stayed_stopped(lab, backup):
