@@ -134,6 +134,68 @@ def wait_event(lab, host, event, since, result=None, timeout=180, alive=None):
                     alive=alive)[0]
 
 
+# the back office's access log: "<date> <time>,<ms> INFO <client> "<method> <target>" <status> ..."
+ACCESS_LINE = re.compile(r'^(?P<date>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(?P<ms>\d{3}) \S+ (?P<client>\S+) '
+                         r'"(?P<method>[A-Z]+) (?P<target>\S+)" (?P<status>\S+)', re.M)
+CAPABILITY_PATH = '/flexnet/deviceservices'     # the servers' own capability requests
+ASYNC_DIR = 'root/.ansible_async'               # Ansible's async job results on a host (async_dir, for root)
+
+
+def backoffice_log_size(lab):
+    try:
+        return os.path.getsize(lab.bo['log'])
+    except OSError:
+        return 0
+
+
+def backoffice_requests(lab, client, since=0.0, offset=0):
+    """The requests of ``client`` (an address) that the lab's back office logged (its access log, read from
+    byte ``offset`` on) after ``since`` (epoch seconds): dicts with ts, client, method, target and status."""
+    try:
+        with open(lab.bo['log'], 'rb') as fh:
+            fh.seek(offset)
+            text = fh.read().decode('utf-8', errors='replace')
+    except OSError:
+        return []
+    out = []
+    for m in ACCESS_LINE.finditer(text):
+        if m['client'] != client:
+            continue
+        ts = time.mktime(time.strptime(m['date'], '%Y-%m-%d %H:%M:%S')) + int(m['ms']) / 1000.0
+        if ts >= since:
+            out.append(dict(ts=ts, client=m['client'], method=m['method'], target=m['target'], status=m['status']))
+    return out
+
+
+def background_jobs(lab, host, since):
+    """The Ansible async jobs started on ``host`` since ``since`` (epoch seconds), e.g. the back-up's guarded
+    start, which outlives the run that launched it: {job id: its result, or None while the job runs}. Each
+    job's file under ~/.ansible_async is written when the job starts and again, with its result, when it
+    ends."""
+    jobs = {}
+    for path in sorted((lab.host_root(host) / ASYNC_DIR).glob('*')):
+        try:
+            if path.name.endswith('.tmp') or path.stat().st_mtime < since:
+                continue
+            doc = json.loads(path.read_text(errors='replace'))
+        except (OSError, ValueError):
+            jobs[path.name] = None             # gone, or being replaced: look again
+            continue
+        running = isinstance(doc, dict) and doc.get('started') and not doc.get('finished')
+        jobs[path.name] = None if running else doc
+    return jobs
+
+
+def wait_background_ended(lab, hosts, since, timeout=300):
+    """Wait until every async job started on ``hosts`` since ``since`` has ended (the back-up's guard has
+    started its server or refused); returns {host: {job id: result}}. After this nothing a run left behind
+    on those hosts can start a server any more."""
+    def ended():
+        jobs = {h: background_jobs(lab, h, since) for h in hosts}
+        return jobs if all(r is not None for js in jobs.values() for r in js.values()) else None
+    return wait_for('the end of the background jobs on %s' % ', '.join(hosts), ended, timeout, interval=0.5)
+
+
 def start_server(lab, host, timeout=60):
     since = time.time()
     lab.run(host, ['service', 'flexnetls-demo', 'start'], check=True)
@@ -232,7 +294,10 @@ class Background(object):
                '--limit', ','.join(limit)] + list(args)
         if extra_vars:
             cmd += ['-e', json.dumps(extra_vars)]
+        self.lab = lab
         self.out = tempfile.TemporaryFile('w+')
+        self.since = time.time()
+        self.bo_offset = backoffice_log_size(lab)
         self.t0 = time.monotonic()
         self.proc = subprocess.Popen(cmd, cwd=str(TOP), env=ansible_env(), stdout=self.out,
                                      stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -251,18 +316,18 @@ class Background(object):
         except AssertionError as e:
             raise AssertionError('%s; the run printed:\n%s' % (e, self.output()[-6000:]))
 
-    def wait_output(self, pattern, timeout=600):
-        """Wait until the run has printed something that matches the regular expression ``pattern``."""
-        return self.watch('the output %r' % pattern, lambda: re.search(pattern, self.output()), timeout)
-
-    def wait_until_waiting(self, main, settle=3.0):
-        """Wait until the main's start has been reported, so that the wait for its back-office contact runs
-        (a task's header is printed with its first result, so the wait's own header comes only at its end)."""
-        # the results of the task's hosts come in the order they finish: the main's may follow other pairs'
-        self.wait_output(r'TASK \[fnls\.failover\.failover_pair : Start the main\] \**\n'
-                         r'(?:(?:changed|ok|skipping): \[[^\]\n]+\]\n)*(?:changed|ok): \[%s\]' % re.escape(main))
-        time.sleep(settle)
-        assert self.alive(), 'the run ended right after the main\'s start:\n%s' % self.output()[-6000:]
+    def wait_until_waiting(self, main):
+        """Wait until the run waits for the main's back-office contact, as the lab sees it: the main has
+        started (its ``start`` event) and answers (``ready``), and then a request of the main's host has reached
+        the back office that is not the main server's own capability request: the wait's query of the device
+        API (its backoffice evidence, asked at every poll after the main's status and log). Returns that request.
+        The run's output is not read, so that no task name matters."""
+        lab = self.lab
+        start = self.wait_event(lab, main, 'start', self.since, result='ok')
+        ready = self.wait_event(lab, main, 'ready', start['ts'])
+        return self.watch('the wait for the back-office contact of %s (its query of the back office)' % main,
+                          lambda: [r for r in backoffice_requests(lab, lab.address(main), ready['ts'], self.bo_offset)
+                                   if not r['target'].startswith(CAPABILITY_PATH)])[0]
 
     def wait_event(self, lab, host, event, since, result=None, timeout=600):
         return self.watch('%s %s' % (host, event), lambda: events_of(lab, host, event, since, result), timeout)[0]

@@ -18,7 +18,7 @@ import pytest
 from conftest import devices_for, pair_hosts
 from test_faults import (
     Background, append_line, assert_converged, assert_no_secret, assert_pair_safe, delete_lines,
-    events_of, file_bytes, file_stat, need_pairs, running, start_server, write_inventory)
+    events_of, file_bytes, file_stat, need_pairs, running, start_server, wait_background_ended, write_inventory)
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -98,7 +98,9 @@ def test_a_fault_in_one_pair_stops_that_pair_only(lab, tmp_path, state):
     for n in (8, 9, 10):
         assert 'p%02d: FAILED, see the errors above; its back-up was not started ahead of its main.' % n \
             in run.flat, run
-    time.sleep(3)                                    # what the stopped pairs' hosts still do in the background
+    # what the stopped pairs' hosts still do in the background: the back-ups' guarded starts of pairs 8 and 9
+    # poll on after the run until the guard refuses (pair 10's back-up host is off)
+    wait_background_ended(lab, [P8[1], P9[1], P11[1]], t0)
     for n in (8, 9, 10, 11):
         assert_pair_safe(lab, n)
     for h in (P8[1], P9[1]):
@@ -132,7 +134,9 @@ def test_backoffice_errors_and_a_main_crash_during_the_wait(lab, state):
         assert not backup_started(lab, b, t0)
         assert devices_for(lab, lab.hostid(b)) == []
     assert running(lab, P12[0]) and not running(lab, P13[0])
-    time.sleep(3)
+    # the back-ups' guarded starts poll on after the run until they refuse (or, once pair 12's running main
+    # reaches the back office again, start its back-up); the pairs are checked once they have ended
+    wait_background_ended(lab, [P12[1], P13[1]], t0)
     assert_pair_safe(lab, 12)
     assert_pair_safe(lab, 13)
     assert_no_secret(lab, run)
