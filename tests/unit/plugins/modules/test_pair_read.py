@@ -101,7 +101,8 @@ def args(url, settings_path, **kw):
 def test_documentation_matches_the_argument_spec():
     import yaml
     returns = check_documentation(pair_read)
-    assert set(returns) == {'hostids', 'server', 'settings', 'lock', 'config', 'config_error'}
+    assert set(returns) == {'hostids', 'server', 'settings', 'lock', 'config', 'config_error', 'devices',
+                            'devices_error', 'read_at', 'inputs'}
     server_keys = set(check_documentation(server_info))
     assert set(returns['server']['contains']) == server_keys
     assert set(returns['hostids']['contains']) == set(yaml.safe_load(hostid_info.RETURN))
@@ -112,7 +113,8 @@ def test_in_the_server_api_action_group():
     top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
     with open(os.path.join(top, 'meta', 'runtime.yml')) as handle:
         groups = yaml.safe_load(handle)['action_groups']
-    assert 'pair_read' in groups['server_api'] and 'pair_read' not in groups['backoffice_api']
+    # the server's options, and the back office's for the devices that hold the server's hostids
+    assert 'pair_read' in groups['server_api'] and 'pair_read' in groups['backoffice_api']
 
 
 def test_a_running_server(svc, server, settings, tmp_path):
@@ -147,7 +149,24 @@ def test_the_same_as_the_modules_it_stands_for(svc, server, settings):
 
 def test_check_mode_reads_the_same(svc, server, settings):
     a = args(server.url, settings, config_keys=['fne.syncTo.enabled'])
-    assert run(pair_read, a, check=True) == run(pair_read, a)
+    checked, real = run(pair_read, a, check=True), run(pair_read, a)
+    assert checked.pop('read_at') <= real.pop('read_at')
+    assert checked == real
+
+
+def test_the_devices_that_hold_each_hostid_are_read_when_the_back_office_is_given(svc, server, settings):
+    bo = stubs.FakeBackOffice(devices=[stubs.FakeBackOffice.make('FNLS-000001', [MAIN, '0A1B2C3D4E60/ETHERNET'])])
+    try:
+        res = run(pair_read, args(server.url, settings, backoffice_url=bo.url, backoffice_password=PASSWORD))
+        assert res['devices_error'] is None and list(res['devices']) == [MAIN], res
+        assert [d['deviceId'] for d in res['devices'][MAIN]] == ['FNLS-000001']
+        res = run(pair_read, args(server.url, settings, backoffice_url=bo.url, backoffice_password='wrong-' + PASSWORD))
+        assert res['devices'] is None and 'credentials' in res['devices_error'], res
+        assert 'failed' not in res            # the plan says what it means for the pair
+    finally:
+        bo.stop()
+    res = run(pair_read, args(server.url, settings))
+    assert res['devices'] is None and res['devices_error'] is None
 
 
 def test_a_stopped_server(svc, host, tmp_path):
