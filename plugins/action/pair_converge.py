@@ -50,6 +50,28 @@ def leave_marker(path, out):
     os.rename(tmp, path)
 
 
+def start_line(host, role, params):
+    """What the host is about to do, and how long it may wait, printed when its converge begins."""
+    if role == 'main':
+        wait = params.get('wait') or {}
+        return ('%s (main): %s, then waits up to %s s for its back-office contact (%s)'
+                % (host, 'starts' if params.get('start') else 'already runs', _n(wait.get('wait_timeout')),
+                   ', '.join(wait.get('evidence') or [])))
+    guard = params.get('guard') or {}
+    if not params.get('start'):
+        return '%s (back-up): already runs; Step 4 and the sync proof' % host
+    return ('%s (back-up): waits in its guard for the main\'s confirmed contact (%s, up to %s s), then starts'
+            % (host, ', '.join(guard.get('guard_evidence') or []), _n(guard.get('guard_wait'))))
+
+
+def _n(value):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return '?'
+    return '%d' % value if value.is_integer() else '%s' % value
+
+
 def done_line(host, role, out):
     steps = ', '.join('%s %.1f s' % (s.get('step'), float(s.get('seconds') or 0)) for s in out.get('timeline') or [])
     if out.get('failed'):
@@ -131,6 +153,8 @@ class ActionModule(ActionBase):
                                       password=args.get('backoffice_password'))
         for key in BACKOFFICE:
             args.pop(key, None)
+        if dec is not None:
+            display.display(start_line(host, dec['role'], args))
         out = self._execute_module(module_name='fnls.failover.pair_converge', module_args=args, task_vars=task_vars)
         if dec is not None and dec['role'] == 'main':
             partner = fa.decision(task_vars, dec['partner']) or {}
