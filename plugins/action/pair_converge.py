@@ -43,7 +43,8 @@ def marker_path(run_id, pair):
 
 
 def leave_marker(path, out):
-    data = dict(failed=bool(out.get('failed')), wait=out.get('wait') or {}, msg=out.get('msg') if out.get('failed') else '')
+    data = dict(failed=bool(out.get('failed')), wait=out.get('wait') or {},
+                msg=out.get('msg') if out.get('failed') else '')
     tmp = '%s.%d' % (path, os.getpid())
     with open(tmp, 'w') as handle:
         json.dump(data, handle)

@@ -31,8 +31,9 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=fa.windows_message(host, task_vars), platform='windows')
             return result
         out = self._execute_module(module_name='fnls.failover.pair_read', module_args=args, task_vars=task_vars)
-        if out.get('failed') and 'hostids' not in out and ('module_stderr' in out or 'module_stdout' in out
-                                                            or 'rc' in out or 'interpreter' in out.get('msg', '')):
+        crashed = 'module_stderr' in out or 'module_stdout' in out or 'rc' in out \
+            or 'interpreter' in out.get('msg', '')
+        if out.get('failed') and 'hostids' not in out and crashed:
             version, path, looked = self._python(task_vars)
             ansible_version = (task_vars.get('ansible_version') or {}).get('full', '')
             if version == '0.0' or fa.too_old(version, ansible_version):

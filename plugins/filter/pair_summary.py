@@ -52,8 +52,8 @@ def line(name, result, check_mode):
         return ('%s: check mode, nothing changed; a real run would register main %s (%s) with back-up %s (%s)%s'
                 % (r['pair'], r['main'], r['main_hostid'], r['backup'], r['backup_hostid'],
                    ' and restart the pair in order.' if r.get('restarted') else ' without restarting anything.'))
-    text = '%s: registered, main %s (%s), back-up %s (%s)' % (r['pair'], r['main'], r['main_hostid'], r['backup'],
-                                                             r['backup_hostid'])
+    text = '%s: registered, main %s (%s), back-up %s (%s)' % (
+        r['pair'], r['main'], r['main_hostid'], r['backup'], r['backup_hostid'])
     if r.get('backoffice_checked', True):
         text += ', device %s' % r.get('device_id')
     else:

@@ -64,8 +64,8 @@ def host_problem(host, v):
     return ('%s: set failover_pair_name (letters, digits, \'.\', \'_\' or \'-\') and failover_pair_role (main or '
             'backup) for every host of a pair, and a plain host name or address in failover_pair_address, a port '
             'from 1 to 65535 and http or https as scheme; found failover_pair_name=%s, failover_pair_role=%s, '
-            'failover_pair_address=%s.' % (host, _show(v.get('name', ''), 40), _show(v.get('role', ''), 20),
-                                            _show(v.get('address', ''), 60)))
+            'failover_pair_address=%s.'
+            % (host, _show(v.get('name', ''), 40), _show(v.get('role', ''), 20), _show(v.get('address', ''), 60)))
 
 
 def variable_problem(host, v, prof):

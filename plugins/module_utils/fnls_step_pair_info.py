@@ -12,7 +12,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
     check_api_paths, backoffice_api_argument_spec, backoffice_client)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_http import FnlsHttpError
-from ansible_collections.fnls.failover.plugins.module_utils.fnls_pairread import collect_devices, read_pair  # noqa: F401
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_pairread import read_pair
 
 
 def run_module(make_module=AnsibleModule):

@@ -57,7 +57,7 @@ options:
     description:
       - The pair's lock on the main, as M(fnls.failover.pair_lock) with C(state=present) takes it. Only with
         O(role=main). When not given, no lock is taken.
-      - Taking the lock does not count as a change (RV(changed)); RV(lock) reports it.
+      - Taking the lock does not count as a change; RV(lock) reports it.
     type: dict
     suboptions:
       path:

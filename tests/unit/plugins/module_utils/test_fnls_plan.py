@@ -64,7 +64,11 @@ REGISTERED = dict(state='registered', pair=dict(deviceId='D-1'), backup_as_main=
                   explanation='', hint='')
 
 
-def plan(reads, bo=REGISTERED, main=None, backup=None):
+DEFAULT = object()
+
+
+def plan(reads, bo=DEFAULT, main=None, backup=None):
+    bo = REGISTERED if bo is DEFAULT else bo
     ins = {'m': main or inputs('main'), 'b': backup or inputs('backup')}
     pairs, errors = fp.first_pass(ins, reads, {}, {})
     assert errors == {}, errors
