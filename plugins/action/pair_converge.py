@@ -74,10 +74,11 @@ def _n(value):
 
 
 def done_line(host, role, out):
+    who = 'back-up' if role == 'backup' else role
     steps = ', '.join('%s %.1f s' % (s.get('step'), float(s.get('seconds') or 0)) for s in out.get('timeline') or [])
     if out.get('failed'):
-        return '%s (%s): stopped: %s' % (host, role, steps or 'before its first step')
-    return '%s (%s): done: %s' % (host, role, steps or 'nothing to do')
+        return '%s (%s): stopped: %s' % (host, who, steps or 'before its first step')
+    return '%s (%s): done: %s' % (host, who, steps or 'nothing to do')
 
 
 class ActionModule(ActionBase):
