@@ -19,7 +19,7 @@ description:
   - On the main (O(role=main)) - take the pair's lock (O(lock)); when another run holds it, fail with that
     module's message, RV(acquired=false) and RV(holder), touching nothing else. Then, when O(settings) has an
     O(settings.expected_checksum) and the settings file's SHA-1 differs from it (the file changed since the run
-    read it, for example with M(fnls.failover.pair_read)), release the lock and fail, writing nothing. Then set
+    read it, for example with C(fnls.failover.pair_read)), release the lock and fail, writing nothing. Then set
     (or remove) O(settings.key) in the settings file, and stop the server when O(stop=true).
   - On the back-up (O(role=backup)) - stop the server when O(stop=true); nothing else.
   - Any failure after the lock was taken releases the lock before the module fails, and the message says so.
@@ -57,7 +57,7 @@ options:
     description:
       - The pair's lock on the main, as M(fnls.failover.pair_lock) with C(state=present) takes it. Only with
         O(role=main). When not given, no lock is taken.
-      - Taking the lock does not count as a change (RV(changed)); RV(lock) reports it.
+      - Taking the lock does not count as a change (C(changed)); RV(lock) reports it.
     type: dict
     suboptions:
       path:
@@ -115,7 +115,7 @@ options:
         type: str
       expected_checksum:
         description:
-          - SHA-1 (hex) of the file as the run read it (RV(fnls.failover.pair_read#module:settings.checksum)). When
+          - SHA-1 (hex) of the file as the run read it (C(settings.checksum) of C(fnls.failover.pair_read)). When
             given and the file's bytes now differ, nothing is written, the lock is released and the module fails.
           - V(null) skips the check.
         type: str
@@ -142,7 +142,6 @@ notes:
     module_utils); their interfaces are those of M(fnls.failover.pair_lock), M(fnls.failover.local_settings) and
     M(fnls.failover.server).
 seealso:
-  - module: fnls.failover.pair_read
   - module: fnls.failover.pair_converge
   - module: fnls.failover.pair_lock
   - module: fnls.failover.local_settings
@@ -242,33 +241,17 @@ diff:
 
 import hashlib
 
-from ansible.module_utils.basic import FILE_COMMON_ARGUMENTS, AnsibleModule
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
     check_api_paths, server_api_argument_spec)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_phase import (
-    clean, release_lock, server_api, with_release)
+    clean, local_settings_step, release_lock, server_api, with_release)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_step import StepFailed, run_step
-from ansible_collections.fnls.failover.plugins.module_utils import fnls_step_local_settings
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_step_pair_lock
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_step_server
 
 LOCK_KEYS = ('path', 'owner', 'controller', 'controller_pid', 'ttl', 'wait', 'force', 'force_owner')
-
-
-def local_settings_step(make_module=AnsibleModule):
-    """The local_settings step, its file options (owner, group, mode, ...) given in its argument_spec: the
-    step runner takes no add_file_common_args."""
-    def make(argument_spec=None, add_file_common_args=False, **kwargs):
-        spec = dict(argument_spec or {})
-        if add_file_common_args:
-            spec.update((k, dict(v)) for k, v in FILE_COMMON_ARGUMENTS.items() if k not in spec)
-        return make_module(argument_spec=spec, **kwargs)
-    fnls_step_local_settings.run_module(make_module=make)
-
-
-# the step's name in the step runner's messages
-local_settings_step.__module__ = fnls_step_local_settings.__name__
 
 
 def file_checksum(path):
