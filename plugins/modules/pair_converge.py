@@ -354,6 +354,7 @@ notes:
   - The steps are the modules' own code run in this module's process (C(fnls_step) in the collection's
     module_utils); their interfaces are those of the modules named above.
 seealso:
+  - module: fnls.failover.pair_read
   - module: fnls.failover.pair_prepare
   - module: fnls.failover.server
   - module: fnls.failover.backoffice_wait

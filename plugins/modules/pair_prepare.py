@@ -19,7 +19,7 @@ description:
   - On the main (O(role=main)) - take the pair's lock (O(lock)); when another run holds it, fail with that
     module's message, RV(acquired=false) and RV(holder), touching nothing else. Then, when O(settings) has an
     O(settings.expected_checksum) and the settings file's SHA-1 differs from it (the file changed since the run
-    read it, for example with C(fnls.failover.pair_read)), release the lock and fail, writing nothing. Then set
+    read it, for example with M(fnls.failover.pair_read)), release the lock and fail, writing nothing. Then set
     (or remove) O(settings.key) in the settings file, and stop the server when O(stop=true).
   - On the back-up (O(role=backup)) - stop the server when O(stop=true); nothing else.
   - Any failure after the lock was taken releases the lock before the module fails, and the message says so.
@@ -115,7 +115,7 @@ options:
         type: str
       expected_checksum:
         description:
-          - SHA-1 (hex) of the file as the run read it (C(settings.checksum) of C(fnls.failover.pair_read)). When
+          - SHA-1 (hex) of the file as the run read it (RV(fnls.failover.pair_read#module:settings.checksum)). When
             given and the file's bytes now differ, nothing is written, the lock is released and the module fails.
           - V(null) skips the check.
         type: str
@@ -142,6 +142,7 @@ notes:
     module_utils); their interfaces are those of M(fnls.failover.pair_lock), M(fnls.failover.local_settings) and
     M(fnls.failover.server).
 seealso:
+  - module: fnls.failover.pair_read
   - module: fnls.failover.pair_converge
   - module: fnls.failover.pair_lock
   - module: fnls.failover.local_settings
