@@ -46,7 +46,7 @@ def run_module(make_module=AnsibleModule):
         force=dict(type='bool', default=False),
     )
     module = make_module(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[('state', 'present', ('server_ids',))])
+                         required_if=[('state', 'present', ('server_ids',))])
     check_api_paths(module)
     p = module.params
     ids = p['server_ids'] or []

@@ -124,7 +124,6 @@ def _from_host(module, params):
     return [(hostid, hostid == chosen) for hostid in hostids]
 
 
-
 def run_module(make_module=AnsibleModule):
     module = make_module(
         argument_spec=dict(

@@ -170,7 +170,6 @@ def _daemon_reload(module, result, content_changed):
     result['daemon_reloaded'] = True
 
 
-
 def run_module(make_module=AnsibleModule):
     module = make_module(
         argument_spec=dict(

@@ -334,7 +334,6 @@ def release(params, check_mode=False):
     return result
 
 
-
 def run_module(make_module=AnsibleModule):
     module = make_module(
         argument_spec=dict(

@@ -34,7 +34,6 @@ def plan(current, wanted):
     return [w for w in wanted if current.get(w['id'], 0) < w['count']]
 
 
-
 def run_module(make_module=AnsibleModule):
     argument_spec = server_api_argument_spec()
     argument_spec.update(

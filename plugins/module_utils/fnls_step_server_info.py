@@ -41,7 +41,6 @@ def read_server(client):
     return reachable, ready, status, None
 
 
-
 def run_module(make_module=AnsibleModule):
     argument_spec = server_api_argument_spec()
     argument_spec.update(

@@ -199,7 +199,7 @@ skipped_sources:
 from ansible.module_utils.basic import AnsibleModule
 
 # run_module for main(); the other names for the code and tests that import them from here
-from ansible_collections.fnls.failover.plugins.module_utils.fnls_step_backoffice_wait import (  # noqa: F401
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_step_backoffice_wait import (  # noqa: F401  # pylint: disable=unused-import
     LicenseServerClient,
     REQUEST_TIMEOUT,
     run_module,

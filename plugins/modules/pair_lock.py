@@ -153,7 +153,7 @@ waited:
 from ansible.module_utils.basic import AnsibleModule
 
 # run_module for main(); the other names for the code and tests that import them from here
-from ansible_collections.fnls.failover.plugins.module_utils.fnls_step_pair_lock import (  # noqa: F401
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_step_pair_lock import (  # noqa: F401  # pylint: disable=unused-import
     acquire,
     expired,
     INFO,

@@ -208,16 +208,16 @@ def test_config_step_against_a_stub(srv):
 
 def test_config_step_in_check_mode(srv):
     parent = parent_module(check=True, diff=True)
-    res = run_step(parent, fnls_step_config.run_module, dict(server_url=srv.url, admin_password=PASSWORD,
-                                                            settings=SYNC))
+    params = dict(server_url=srv.url, admin_password=PASSWORD, settings=SYNC)
+    res = run_step(parent, fnls_step_config.run_module, params)
     assert res['changed'] is True and res['diff']['after']['fne.syncTo.enabled'] == 'true'
     assert srv.posts == [] and srv.config['fne.syncTo.enabled'] == 'false'
 
 
 def test_config_step_failure(srv):
     with pytest.raises(StepFailed) as e:
-        run_step(parent_module(), fnls_step_config.run_module, dict(server_url=srv.url, admin_password=PASSWORD,
-                                                                  settings={'no.such.key': 1}))
+        params = dict(server_url=srv.url, admin_password=PASSWORD, settings={'no.such.key': 1})
+        run_step(parent_module(), fnls_step_config.run_module, params)
     assert e.value.msg.startswith('The license server at %s has no policy setting no.such.key' % srv.url)
     with pytest.raises(StepFailed, match='config step.*settings'):
         run_step(parent_module(), fnls_step_config.run_module, dict(server_url=srv.url))

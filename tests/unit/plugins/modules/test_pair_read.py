@@ -116,8 +116,8 @@ def test_in_the_server_api_action_group():
 
 
 def test_a_running_server(svc, server, settings, tmp_path):
-    res = run(pair_read, args(server.url, settings, config_keys=['licensing.backup.uri', 'fne.syncTo.mainUri',
-                                                                  'no.such.key']))
+    keys = ['licensing.backup.uri', 'fne.syncTo.mainUri', 'no.such.key']
+    res = run(pair_read, args(server.url, settings, config_keys=keys))
     assert 'failed' not in res and res['changed'] is False, res
     assert res['hostids'] == dict(hostids=[dict(type='ETHERNET', value='0A1B2C3D4E5F', hostid=MAIN, selected=True)],
                                   selected=MAIN, selected_type='ETHERNET', by_type={'ETHERNET': MAIN}, source='api')
