@@ -10,8 +10,11 @@ __metaclass__ = type
 
 import time
 
+from ansible.module_utils.basic import FILE_COMMON_ARGUMENTS, AnsibleModule
+
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_profile import now_ts
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_step import StepFailed, run_step
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_step_local_settings
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_step_pair_lock
 
 # the server_api options, handed on to every step against the local server
@@ -51,6 +54,21 @@ def with_release(msg, released, release_error=None):
     if release_error:
         return '%s; releasing the pair\'s lock failed too: %s' % (msg.rstrip('.'), release_error)
     return msg
+
+
+def local_settings_step(make_module=AnsibleModule):
+    """The local_settings step with its file options (owner, group, mode, ...) put in its argument_spec: the
+    step runner takes no add_file_common_args."""
+    def make(argument_spec=None, add_file_common_args=False, **kwargs):
+        spec = dict(argument_spec or {})
+        if add_file_common_args:
+            spec.update((k, dict(v)) for k, v in FILE_COMMON_ARGUMENTS.items() if k not in spec)
+        return make_module(argument_spec=spec, **kwargs)
+    fnls_step_local_settings.run_module(make_module=make)
+
+
+# named as the step itself in the step runner's messages
+local_settings_step.__module__ = fnls_step_local_settings.__name__
 
 
 def release_lock(module, path, owner):

@@ -242,33 +242,17 @@ diff:
 
 import hashlib
 
-from ansible.module_utils.basic import FILE_COMMON_ARGUMENTS, AnsibleModule
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
     check_api_paths, server_api_argument_spec)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_phase import (
-    clean, release_lock, server_api, with_release)
+    clean, local_settings_step, release_lock, server_api, with_release)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_step import StepFailed, run_step
-from ansible_collections.fnls.failover.plugins.module_utils import fnls_step_local_settings
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_step_pair_lock
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_step_server
 
 LOCK_KEYS = ('path', 'owner', 'controller', 'controller_pid', 'ttl', 'wait', 'force', 'force_owner')
-
-
-def local_settings_step(make_module=AnsibleModule):
-    """The local_settings step, its file options (owner, group, mode, ...) given in its argument_spec: the
-    step runner takes no add_file_common_args."""
-    def make(argument_spec=None, add_file_common_args=False, **kwargs):
-        spec = dict(argument_spec or {})
-        if add_file_common_args:
-            spec.update((k, dict(v)) for k, v in FILE_COMMON_ARGUMENTS.items() if k not in spec)
-        return make_module(argument_spec=spec, **kwargs)
-    fnls_step_local_settings.run_module(make_module=make)
-
-
-# the step's name in the step runner's messages
-local_settings_step.__module__ = fnls_step_local_settings.__name__
 
 
 def file_checksum(path):

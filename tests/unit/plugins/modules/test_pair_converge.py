@@ -85,19 +85,13 @@ class Steps(object):
 
 @pytest.fixture
 def steps():
-    holder = {}
+    rec = Steps()
 
     def install(**answers):
-        rec = Steps(**answers)
-        holder['rec'] = rec
+        rec.answers = answers
         return rec
 
-    rec = install()
-
-    def recorded(*a, **k):
-        return holder['rec'](*a, **k)
-    with mock.patch.object(pair_converge, 'run_step', recorded), \
-            mock.patch.object(fnls_phase, 'run_step', recorded), \
+    with mock.patch.object(pair_converge, 'run_step', rec), mock.patch.object(fnls_phase, 'run_step', rec), \
             mock.patch.object(pair_converge, 'sleep', lambda s: None):
         yield install
 
@@ -155,8 +149,8 @@ def test_main_runs_its_steps_in_order(steps):
     assert rec.params('rights')[0]['rights'] == [dict(id='ACT-0001', count=2)]
     assert rec.params('pair_info')[0]['backup_hostids'] == [Y]
     assert rec.params('pair_lock')[0] == dict(path='/run/fnls-failover-site-a.lock', owner=OWNER, state='absent')
-    steps = ['repairs[0]', 'manual_device', 'start', 'wait', 'step5', 'rights', 'verify', 'lock']
-    assert [t['step'] for t in res['timeline']] == steps
+    assert [t['step'] for t in res['timeline']] == [
+        'repairs[0]', 'manual_device', 'start', 'wait', 'step5', 'rights', 'verify', 'lock']
     assert all(ISO.match(t['started']) and t['seconds'] >= 0 for t in res['timeline'])
     assert res['changed'] is True
     assert res['repairs'] == [dict(changed=True, deleted=[], device=None)]
