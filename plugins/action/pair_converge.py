@@ -73,12 +73,31 @@ def _n(value):
     return '%d' % value if value.is_integer() else '%s' % value
 
 
+def read_marker(path, wait=0.0):
+    """The main's marker (None when it is not there within ``wait`` seconds); removed once read."""
+    deadline = time.time() + wait
+    while True:
+        if os.path.exists(path):
+            with open(path) as handle:
+                data = json.load(handle)
+            os.unlink(path)
+            return data
+        if time.time() >= deadline:
+            return None
+        time.sleep(0.25)
+
+
 def done_line(host, role, out):
     who = 'back-up' if role == 'backup' else role
     steps = ', '.join('%s %.1f s' % (s.get('step'), float(s.get('seconds') or 0)) for s in out.get('timeline') or [])
     if out.get('failed'):
         return '%s (%s): stopped: %s' % (host, who, steps or 'before its first step')
-    return '%s (%s): done: %s' % (host, who, steps or 'nothing to do')
+    wait = out.get('wait') or {}
+    said = ''
+    if wait.get('confirmed'):
+        said = '; the back-office contact was confirmed by %s after %.1f s' % (wait.get('source'),
+                                                                             float(wait.get('waited') or 0))
+    return '%s (%s): done: %s%s' % (host, who, steps or 'nothing to do', said)
 
 
 class ActionModule(ActionBase):
@@ -135,17 +154,12 @@ class ActionModule(ActionBase):
         controller, until the main's converge (a worker of this same task) left it, or failed."""
         plan = (task_vars.get(fa.PLAN_VAR) or {}).get('plan') or {}
         path = marker_path((plan.get('run') or {}).get('id'), dec['pair'])
-        deadline = time.time() + float(guard.get('guard_wait') or 600) + 60
-        while time.time() < deadline:
-            if os.path.exists(path):
-                with open(path) as handle:
-                    data = json.load(handle)
-                os.unlink(path)
-                if data.get('failed'):
-                    return None, ('Pair %s stopped: its main %s failed (see its error above); the back-up was not '
-                                  'started.' % (dec['pair'], dec['partner']))
-                return data.get('wait') or {}, None
-            time.sleep(0.25)
+        data = read_marker(path, wait=float(guard.get('guard_wait') or 600) + 60)
+        if data is not None:
+            if data.get('failed'):
+                return None, ('Pair %s stopped: its main %s failed (see its error above); the back-up was not '
+                              'started.' % (dec['pair'], dec['partner']))
+            return data.get('wait') or {}, None
         return None, ('Pair %s: the main %s did not finish its part within %d s; the back-up was not started.'
                       % (dec['pair'], dec['partner'], float(guard.get('guard_wait') or 600) + 60))
 
@@ -158,12 +172,19 @@ class ActionModule(ActionBase):
         if dec is not None:
             display.display(start_line(host, dec['role'], args))
         out = self._execute_module(module_name='fnls.failover.pair_converge', module_args=args, task_vars=task_vars)
+        plan = (task_vars.get(fa.PLAN_VAR) or {}).get('plan') or {}
+        run_id = (plan.get('run') or {}).get('id')
         if dec is not None and dec['role'] == 'main':
-            partner = fa.decision(task_vars, dec['partner']) or {}
-            if partner.get('deferred'):
-                plan = (task_vars.get(fa.PLAN_VAR) or {}).get('plan') or {}
-                leave_marker(marker_path((plan.get('run') or {}).get('id'), dec['pair']), out)
+            # the back-up's side of this task reads it: to start on it (deferred), or to say why it stopped
+            leave_marker(marker_path(run_id, dec['pair']), out)
+        if dec is not None and dec['role'] == 'backup' and out.get('failed') and not dec.get('deferred'):
+            main_out = read_marker(marker_path(run_id, dec['pair']), wait=15)
+            if main_out is not None and main_out.get('failed'):
+                out['guard_said'] = out.get('msg', '')
+                out['msg'] = ('Pair %s stopped: its main %s failed (see its error above); the back-up was not started.'
+                              % (dec['pair'], dec['partner']))
         if dec is not None:
+            out['msg'] = out.get('msg') if out.get('failed') else done_line(host, dec['role'], out)
             display.display(done_line(host, dec['role'], out))
             if out.get('failed') and not str(out.get('msg', '')).startswith('Pair '):
                 out['msg'] = 'Pair %s: %s' % (dec.get('pair'), out.get('msg', ''))

@@ -46,19 +46,22 @@ class ActionModule(ActionBase):
         batch = list(task_vars.get('ansible_play_batch') or task_vars.get('ansible_play_hosts') or [])
         active = set(task_vars.get('ansible_play_hosts') or batch)
         read_var = args.get('reads') or fa.READ_VAR
+        # the hosts that read in this run, the ones that failed or were unreachable included (no longer in the batch)
+        started = list(batch) + [h for h in task_vars.get('ansible_play_hosts_all') or []
+                                 if h not in batch and h not in active and self._get(hostvars.get(h), read_var)]
         inputs, reads, missing = {}, {}, {}
-        for host in batch:
+        for host in started:
             hv = hostvars.get(host) or {}
-            read = hv.get(read_var) if hasattr(hv, 'get') else None
+            read = self._get(hv, read_var)
             if host in active and isinstance(read, dict) and not read.get('failed') and 'hostids' in read:
                 inputs[host] = read.get('inputs') or {}
                 reads[host] = read
             else:
-                given = (read or {}).get('inputs') if isinstance(read, dict) else None
+                given = read.get('inputs') if isinstance(read, dict) else None
                 missing[host] = given or self._inventory_inputs(hv)
         left_out = {}
         for host in (task_vars.get('groups') or {}).get('all', []):
-            if host in batch:
+            if host in started:
                 continue
             name = self._get(hostvars.get(host), 'failover_pair_name')
             if name:

@@ -11,6 +11,7 @@ __metaclass__ = type
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.fnls.failover.plugins.module_utils import fnls_plan as fp
 from ansible_collections.fnls.failover.plugins.plugin_utils import fnls_action as fa
 
 
@@ -27,6 +28,10 @@ class ActionModule(ActionBase):
         inputs = args.pop('pair', None) or {}
         host = task_vars.get('inventory_hostname')
         result['inputs'] = inputs
+        cut = self._left_out(task_vars, inputs.get('name'))
+        if cut:
+            result.update(failed=True, msg=cut)
+            return result
         if fa.windows_host(task_vars, self._connection):
             result.update(failed=True, msg=fa.windows_message(host, task_vars), platform='windows')
             return result
@@ -43,6 +48,26 @@ class ActionModule(ActionBase):
         result.update(out)
         result['inputs'] = inputs
         return result
+
+    @staticmethod
+    def _left_out(task_vars, name):
+        """The message when the run holds this host but not its partner of the inventory (nothing is sent)."""
+        if not name:
+            return None
+        hostvars = task_vars.get('hostvars') or {}
+        batch = list(task_vars.get('ansible_play_batch') or task_vars.get('ansible_play_hosts') or [])
+
+        def pair_of(host):
+            try:
+                hv = hostvars[host]
+                return hv['failover_pair_name'] if 'failover_pair_name' in hv else None
+            except Exception:  # pylint: disable=broad-except  # an inventory variable that does not template
+                return None
+        left = [h for h in (task_vars.get('groups') or {}).get('all', []) if h not in batch and pair_of(h) == name]
+        if not left:
+            return None
+        members = [h for h in batch if pair_of(h) == name] or [task_vars.get('inventory_hostname')]
+        return fp.left_out_message(name, members, left)
 
     def _python(self, task_vars):
         looked = fa.interpreters(task_vars)

@@ -114,6 +114,16 @@ def variable_problem(host, v, prof):
             % (host, ', '.join(wrong), 'has' if len(wrong) == 1 else 'have', '; '.join(hints)))
 
 
+def left_out_message(name, members, left):
+    """The message for a pair that the run's --limit, fnls_hosts or a job slice cuts in two."""
+    return ('Pair %s: this run includes only %s; the inventory\'s %s of the same pair is left out of the run by '
+            '--limit (or by fnls_hosts), or by an AWX or Automation Platform job slice. The inventory holds %s of '
+            'this pair too, but this run left it out. A pair is registered with both hosts in one run: include both, '
+            'e.g. --limit %s, and run again; slice a fleet with one inventory group per slice that holds whole pairs '
+            '(docs/AWX.md), not with job slicing, which splits hosts without knowing pairs; nothing was changed.'
+            % (name, ', '.join(members), ', '.join(left), ', '.join(left), ','.join(list(members) + list(left))))
+
+
 def form_pairs(hosts, left_out_names):
     """Groups the play's hosts by pair.
 
@@ -139,13 +149,7 @@ def form_pairs(hosts, left_out_names):
             if hosts[h]['address'] not in addresses:
                 addresses.append(hosts[h]['address'])
         if left:
-            msg = ('Pair %s: this run includes only %s; the inventory\'s %s of the same pair is left out of the run by '
-                   '--limit (or by fnls_hosts), or by an AWX or Automation Platform job slice. The inventory holds %s '
-                   'of this pair too, but this run left it out. A pair is registered with both hosts in one run: '
-                   'include both, e.g. --limit %s, and run again; slice a fleet with one inventory group per slice '
-                   'that holds whole pairs (docs/AWX.md), not with job slicing, which splits hosts without knowing '
-                   'pairs; nothing was changed.'
-                   % (name, ', '.join(members), ', '.join(left), ', '.join(left), ','.join(members + left)))
+            msg = left_out_message(name, members, left)
         elif len(members) != 2 or len(mains) != 1 or len(backups) != 1 or len(addresses) != 2:
             msg = ('Pair %s must have exactly one host with failover_pair_role=main and one with '
                    'failover_pair_role=backup, on two different addresses; found %s (main: %s, back-up: %s, '

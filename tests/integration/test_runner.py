@@ -28,6 +28,8 @@ LAB_PORT = int(os.environ.get('FNLS_RUNNER_BO_PORT', '48802'))
 
 
 @pytest.fixture(scope='module')
+READ_TASK = 'Read - the server, its hostids, settings, lock and policy settings (changes nothing)'
+
 def fresh_lab():
     why = _lab_possible()
     if why:
@@ -95,15 +97,16 @@ def private_data(lab, tmp_path, name):
 
 
 def test_a_slicing_that_splits_pairs_stops_them_saying_how_to_slice(fresh_lab, tmp_path):
-    """A job slice that holds one host of each pair (what job slicing over hosts does): both pairs stop in
-    preflight, before any module runs on a host, and the message says how to slice."""
+    """A job slice that holds one host of each pair (what job slicing over hosts does): both pairs stop at the
+    read, before its module runs on a host, and the message says how to slice."""
     result = ansible_runner.run(limit='fnls-p01-main,fnls-p02-backup', **private_data(fresh_lab, tmp_path, 'split'))
     stdout = result.stdout.read()
     assert result.status == 'failed', stdout[-4000:]
     assert set(result.stats['failures']) == {'fnls-p01-main', 'fnls-p02-backup'}, result.stats
     events = list(result.events)
     failed = [e['event_data'] for e in events if e['event'] == 'runner_on_failed']
-    assert {f['task'] for f in failed} == {'Check that the run includes both hosts of the pair'}, failed
+    assert {f['task'] for f in failed} == {READ_TASK, 'On failure - stop the pair'}, failed
+    assert not [e for e in events if e['event'] == 'runner_on_ok' and e['event_data'].get('task') == READ_TASK]
     for f in failed:
         msg = f['res']['msg']
         assert 'this run left it out' in msg and 'job slice' in msg and 'docs/AWX.md' in msg, msg
@@ -139,5 +142,6 @@ def test_register_pairs_through_ansible_runner_in_two_slices(fresh_lab, tmp_path
         assert '/portal/servers/' in lines[0], lines
         # The wait says what confirmed the main's contact and after how long.
         said = [e['event_data']['res'].get('msg', '') for e in events if e['event'] == 'runner_on_ok'
-                and e['event_data'].get('task', '').startswith('Say what confirmed')]
+                and e['event_data'].get('task', '').startswith('Converge - the main starts')
+                and e['event_data']['host'].endswith('-main')]
         assert said and 'confirmed by' in said[0] and ' s' in said[0], said
