@@ -25,11 +25,10 @@ TOP = Path(__file__).resolve().parents[2]
 LAB_NAME = os.environ.get('FNLS_RUNNER_LAB_NAME', 'galrunner')
 LAB_DIR = Path(os.environ.get('FNLS_RUNNER_LAB_DIR', '/run/fnls-lab/' + LAB_NAME))
 LAB_PORT = int(os.environ.get('FNLS_RUNNER_BO_PORT', '48802'))
+READ_TASK = 'Read - the server, its hostids, settings, lock and policy settings (changes nothing)'
 
 
 @pytest.fixture(scope='module')
-READ_TASK = 'Read - the server, its hostids, settings, lock and policy settings (changes nothing)'
-
 def fresh_lab():
     why = _lab_possible()
     if why:
