@@ -21,7 +21,9 @@ def test_run_failed_at_the_wait_with_the_servers_last_error(lab, status):
     assert "within 15 s" in result["msg"], result
     # the back-up's guard followed its main and gave up with it: never started
     assert BACKUP in run.failures and run.recap[BACKUP]["changed"] == 0, run
-    assert "Refusing to start the back-up server" in run.failures[BACKUP][1]["msg"], run
+    stopped = run.failures[BACKUP][1]
+    assert stopped["msg"].startswith("Pair p01 stopped: its main %s failed" % MAIN), run
+    assert "Refusing to start the back-up server" in stopped["guard_said"], run
 
 
 def test_backup_stayed_stopped(lab, backup):
