@@ -1,8 +1,8 @@
 """fnlslab: bring the lab up and down, and look inside it.
 
-    fnlslab rootfs [--cache DIR] [--init sysv|systemd]
-    fnlslab up --pairs N [--dir DIR] [--dialect a|b] [--init sysv|systemd] [--producer demo] [--startup-delay 3] [--bo-port 8888]
-               [--replace]
+    fnlslab rootfs [--cache DIR] [--init sysv|systemd] [--suite bookworm|bullseye]
+    fnlslab up --pairs N [--dir DIR] [--dialect a|b] [--init sysv|systemd] [--suite bookworm|bullseye] [--producer demo]
+               [--startup-delay 3] [--bo-port 8888] [--replace]
     fnlslab down [--dir DIR] [--purge]
     fnlslab status [--dir DIR] [--json]
     fnlslab inventory [--dir DIR]
@@ -38,7 +38,7 @@ def _dir(args):
 
 
 def cmd_rootfs(args):
-    path = H.ensure_rootfs(args.cache, mirror=args.mirror, log=_log, init=args.init)
+    path = H.ensure_rootfs(args.cache, mirror=args.mirror, log=_log, init=args.init, suite=args.suite)
     print(path)
 
 
@@ -46,9 +46,10 @@ def cmd_up(args):
     t0 = time.monotonic()
     lab = H.Lab.up(args.pairs, dir=_dir(args), producer=args.producer, startup_delay=args.startup_delay,
                    bo_port=args.bo_port, cache=args.cache, rootfs=args.rootfs, replace=args.replace,
-                   timeout=args.timeout, log=_log, name=args.name, dialect=args.dialect, init=args.init)
-    print("lab up in %.1f s: %d hosts in %d pairs, dialect %s, init %s"
-          % (time.monotonic() - t0, len(lab.hosts), args.pairs, lab.dialect, lab.init))
+                   timeout=args.timeout, log=_log, name=args.name, dialect=args.dialect, init=args.init,
+                   suite=args.suite)
+    print("lab up in %.1f s: %d hosts in %d pairs, dialect %s, init %s, suite %s"
+          % (time.monotonic() - t0, len(lab.hosts), args.pairs, lab.dialect, lab.init, lab.suite))
     print("inventory:   %s" % lab.inventory)
     print("back office: %s (user %s, password in %s)" % (lab.bo["url_local"], lab.bo["user"],
                                                          lab.bo["password_file"]))
@@ -211,6 +212,9 @@ def build_parser():
     sp.add_argument("--init", choices=H.INITS, default="sysv",
                     help="systemd: the rootfs of systemd hosts (%s, with systemd, dbus, iproute2)"
                          % H.ROOTFS_SYSTEMD_NAME)
+    sp.add_argument("--suite", choices=H.SUITES, default=H.SUITE,
+                    help="Debian release: bookworm (default, python3 3.11) or bullseye (Debian 11, python3 3.9; "
+                         "cached as rootfs-bullseye)")
     sp.set_defaults(func=cmd_rootfs)
 
     sp = with_dir(sub.add_parser("up", help="start a lab of N main/back-up pairs"))
@@ -221,10 +225,14 @@ def build_parser():
     sp.add_argument("--init", choices=H.INITS, default="sysv",
                     help="every host's PID 1: sysv (default; the server has a SysV init script) or systemd "
                          "(booted with systemd-nspawn; the server is the unit flexnetls-<producer>.service)")
+    sp.add_argument("--suite", choices=H.SUITES, default=H.SUITE,
+                    help="Debian release of every host: bookworm (default, python3 3.11) or bullseye (Debian 11, "
+                         "python3 3.9; base rootfs <cache>/rootfs-bullseye, built when missing)")
     sp.add_argument("--startup-delay", type=float, default=3.0, help="emulated server boot time, seconds")
     sp.add_argument("--bo-port", type=int, default=8888)
     sp.add_argument("--cache", default=H.DEFAULT_CACHE)
-    sp.add_argument("--rootfs", help="base rootfs (default <cache>/%s, built when missing)" % H.ROOTFS_NAME)
+    sp.add_argument("--rootfs", help="base rootfs (default <cache>/%s, with --suite <cache>/rootfs-<suite>; "
+                                     "built when missing)" % H.ROOTFS_NAME)
     sp.add_argument("--replace", action="store_true", help="take down a running lab first")
     sp.add_argument("--name", help="lab name carried by its namespaces (default: from --dir); labs of "
                                    "different names run side by side on different --bo-port")

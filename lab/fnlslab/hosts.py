@@ -49,6 +49,9 @@ DEFAULT_CACHE = "/var/cache/fnls-lab"
 ROOTFS_NAME = "rootfs-bookworm"
 ROOTFS_SYSTEMD_NAME = "rootfs-bookworm-systemd"
 SUITE = "bookworm"
+# Debian releases a lab's hosts can run: bookworm (Debian 12, python3 3.11, the default) or bullseye
+# (Debian 11, python3 3.9: a managed host whose Python is older than the controller's)
+SUITES = ("bookworm", "bullseye")
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 
 BRIDGE = "br0"
@@ -242,13 +245,21 @@ def rootfs_ready(path, init="sysv"):
     return ok
 
 
-def ensure_rootfs(cache=DEFAULT_CACHE, mirror=None, log=None, init="sysv"):
+def rootfs_name(init="sysv", suite=SUITE):
+    """The cached base rootfs of a suite and init: rootfs-<suite>, rootfs-<suite>-systemd."""
+    return "rootfs-%s%s" % (suite, "-systemd" if init == "systemd" else "")
+
+
+def ensure_rootfs(cache=DEFAULT_CACHE, mirror=None, log=None, init="sysv", suite=SUITE):
     """Build ``<cache>/rootfs-bookworm`` (with init="systemd": ``rootfs-bookworm-systemd``, with
-    systemd, dbus and iproute2 added) with debootstrap unless it is there; return its path."""
+    systemd, dbus and iproute2 added; with suite="bullseye": ``rootfs-bullseye[-systemd]``, Debian 11)
+    with debootstrap unless it is there; return its path."""
     if init not in INITS:
         raise LabError("init must be one of %s, not %r" % (", ".join(INITS), init))
+    if suite not in SUITES:
+        raise LabError("suite must be one of %s, not %r" % (", ".join(SUITES), suite))
     cache = Path(cache)
-    target = cache / (ROOTFS_SYSTEMD_NAME if init == "systemd" else ROOTFS_NAME)
+    target = cache / rootfs_name(init, suite)
     if rootfs_ready(target, init):
         return target
     if os.geteuid() != 0:
@@ -260,10 +271,10 @@ def ensure_rootfs(cache=DEFAULT_CACHE, mirror=None, log=None, init="sysv"):
     tmp = cache / ("%s.tmp-%d" % (target.name, os.getpid()))
     shutil.rmtree(tmp, ignore_errors=True)
     if log:
-        log("debootstrap %s from %s into %s (one to three minutes)" % (SUITE, mirror, target))
+        log("debootstrap %s from %s into %s (one to three minutes)" % (suite, mirror, target))
     try:
         _run(["debootstrap", "--variant=minbase", "--include=" + ROOTFS_PACKAGES[init],
-              SUITE, str(tmp), mirror], timeout=1800)
+              suite, str(tmp), mirror], timeout=1800)
         for key in (tmp / "etc/ssh").glob("ssh_host_*"):
             key.unlink()
         for pattern in ("var/cache/apt/archives/*.deb", "var/cache/apt/*.bin", "var/lib/apt/lists/*"):
@@ -541,6 +552,11 @@ class Lab:
         return self.data.get("init", "sysv")
 
     @property
+    def suite(self):
+        """The Debian release of the hosts' base rootfs: "bookworm" or "bullseye"."""
+        return self.data.get("suite", SUITE)
+
+    @property
     def bo(self):
         return self.data.get("backoffice", {})
 
@@ -608,19 +624,22 @@ class Lab:
     @classmethod
     def up(cls, pairs, dir=DEFAULT_DIR, producer="demo", startup_delay=3.0, bo_port=8888,
            cache=DEFAULT_CACHE, rootfs=None, replace=False, timeout=90.0, log=None, name=None, dialect="a",
-           init="sysv"):
+           init="sysv", suite=SUITE):
         """Create the lab: namespaces, hosts (sshd running, server installed not started), back office.
 
         ``dialect`` (a or b, docs/DIALECTS.md) is what every license server of the lab speaks.
         ``init`` is every host's PID 1: "sysv" (default: the lab's init, the server's SysV init
         script) or "systemd" (booted with systemd-nspawn; the server is the unit
-        flexnetls-<producer>.service with its drop-in, installed and not enabled)."""
+        flexnetls-<producer>.service with its drop-in, installed and not enabled). ``suite`` is
+        the Debian release of every host: "bookworm" (default) or "bullseye" (Debian 11, python3 3.9)."""
         t0 = time.monotonic()
         log = log or (lambda msg: None)
         if dialect not in DIALECTS:
             raise LabError("--dialect must be a or b, not %r" % (dialect,))
         if init not in INITS:
             raise LabError("--init must be one of %s, not %r" % (", ".join(INITS), init))
+        if suite not in SUITES:
+            raise LabError("--suite must be one of %s, not %r" % (", ".join(SUITES), suite))
         if os.geteuid() != 0:
             raise LabError("the lab needs root (network namespaces, mounts)")
         if init == "systemd":
@@ -664,11 +683,12 @@ class Lab:
             cleanup_strays(prefix=prefix, log=log)
         if not _port_free("127.0.0.1", bo_port):
             raise LabError("127.0.0.1:%d is in use; choose another --bo-port" % bo_port)
-        lower = Path(rootfs) if rootfs else ensure_rootfs(cache, log=log, init=init)
+        lower = Path(rootfs) if rootfs else ensure_rootfs(cache, log=log, init=init, suite=suite)
         if not rootfs_ready(lower, init):
             raise LabError("%s is not a usable base rootfs (needs usr/sbin/sshd and usr/bin/python3%s); "
-                           "run `fnlslab rootfs%s`" % (lower, ", systemd" if init == "systemd" else "",
-                                                      " --init systemd" if init == "systemd" else ""))
+                           "run `fnlslab rootfs%s%s`" % (lower, ", systemd" if init == "systemd" else "",
+                                                        " --init systemd" if init == "systemd" else "",
+                                                        " --suite " + suite if suite != SUITE else ""))
         try:
             from fnlslab.install import install_server
         except ImportError as exc:
@@ -697,6 +717,7 @@ class Lab:
             "producer": producer,
             "dialect": dialect,
             "init": init,
+            "suite": suite,
             "server_port": SERVER_PORT,
             "startup_delay": float(startup_delay),
             "rootfs": str(lower),
@@ -966,6 +987,7 @@ class Lab:
                 "failover_pair_portal_url": self.bo["portal_url"],
                 "fnlslab_dialect": self.dialect,
                 "fnlslab_init": self.init,
+                "fnlslab_suite": self.suite,
             }}}}}
         header = ("# Inventory of the fnls lab in %s, written by `fnlslab up` at %s.\n"
                   "# A lab: the hosts are namespaces on this machine, reached with ssh through\n"

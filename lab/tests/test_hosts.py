@@ -89,6 +89,22 @@ def test_cli_parses_every_command():
         p.parse_args(cmd)
 
 
+def test_suite_picks_the_base_rootfs(tmp_path):
+    """bookworm stays the default; bullseye (Debian 11, python3 3.9) has a rootfs of its own."""
+    p = cli.build_parser()
+    assert p.parse_args(["up", "--pairs", "1"]).suite == "bookworm" == H.SUITE
+    assert p.parse_args(["up", "--pairs", "1", "--suite", "bullseye"]).suite == "bullseye"
+    assert p.parse_args(["rootfs", "--suite", "bullseye"]).suite == "bullseye"
+    with pytest.raises(SystemExit):
+        p.parse_args(["up", "--pairs", "1", "--suite", "sid"])
+    assert H.rootfs_name() == H.ROOTFS_NAME and H.rootfs_name("systemd") == H.ROOTFS_SYSTEMD_NAME
+    assert H.rootfs_name(suite="bullseye") == "rootfs-bullseye"
+    assert H.rootfs_name("systemd", "bullseye") == "rootfs-bullseye-systemd"
+    with pytest.raises(H.LabError, match="suite"):
+        H.ensure_rootfs(tmp_path, suite="sid")
+    assert H.Lab(tmp_path, {"hosts": []}).suite == "bookworm"
+
+
 def test_cli_reports_missing_lab(tmp_path, capsys):
     assert cli.main(["inventory", "--dir", str(tmp_path)]) == 2
     assert "no lab in" in capsys.readouterr().err
