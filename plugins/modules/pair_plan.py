@@ -20,7 +20,7 @@ description:
     chooses the pair's hostids (the back-up's of the type of the main's active hostid) and refuses what cannot
     work, classifies each pair's registration in the back office from the devices both hosts read (so the
     controller need not reach the back office), and decides per pair - V(converged) (registered,
-    both servers running, Steps 4 and 5 in place, the back-up's sync proven: nothing to do), V(converge) (with the
+    both servers running, Steps 4 and 5 in place, the back-up's sync proven, nothing to do), V(converge) (with the
     reasons for an ordered restart, if any, and the parameters of M(fnls.failover.pair_prepare) and
     M(fnls.failover.pair_converge)), or V(error) with the message that stops the pair before anything is touched.
   - Every decision is the tested Python of C(plugins/module_utils/fnls_plan.py).
