@@ -102,13 +102,12 @@ def _guard_missing(p, src):
 
 def _guard_status(p, timeout, guard):
     """(detail, refusal with @HEAD@/@CONFIRM@ placeholders or None)."""
-    client = LicenseServerClient(
-        p['guard_main_url'], user=p['guard_admin_user'] or p['admin_user'],
-        password=p['guard_admin_password'] if p['guard_admin_password'] is not None else p['admin_password'],
-        validate_certs=p['validate_certs'], ca_path=p['ca_path'], timeout=timeout, profile=p['_fnls_profile'])
+    client = _guard_client(p, timeout)
+    guard['main_state'] = DOWN
     try:
         status = client.status()
     except NotReady:
+        guard['main_state'] = STARTING
         return ('the main server is still starting',
                 '@HEAD@ has not confirmed back-office contact since its latest start (it is still starting). @CONFIRM@')
     except AuthFailed as e:
@@ -120,6 +119,7 @@ def _guard_status(p, timeout, guard):
                 'failover_pair_admin_user and failover_pair_admin_password); the back-up is not started while they '
                 'are wrong.' % str(e).rstrip('.'))
     except ProfileMismatch as e:
+        guard['main_state'] = READY
         guard.setdefault('unfit_sources', []).append('status')
         return ('the main\'s status does not fit the interface profile: %s' % str(e).rstrip('.'),
                 '@HEAD@ answers its status in a form the interface profile does not describe (%s). Fix '
@@ -129,10 +129,12 @@ def _guard_status(p, timeout, guard):
                 '@HEAD@ has not confirmed back-office contact since its latest start (it does not answer: %s). '
                 '@CONFIRM@' % str(e).rstrip('.'))
     except FnlsHttpError as e:
+        guard['main_state'] = STARTING      # it answers, with an error
         return ('reading the main\'s status failed: %s' % str(e).rstrip('.'),
                 '@HEAD@ could not be asked for its status (%s). Check guard_main_url, the main\'s admin credentials '
                 '(guard_admin_user, guard_admin_password) and the interface profile (status.fields).'
                 % str(e).rstrip('.'))
+    guard['main_state'] = READY
     bo = status.get('backoffice') or {}
     guard['main_boot_id'] = status.get('boot_id')
     guard['main_last_success'] = bo.get('last_success')
@@ -160,6 +162,23 @@ def _guard_status(p, timeout, guard):
                 'its contact (fnls.failover.backoffice_wait).'
                 % (status.get('backup_hostid') or 'none', p['guard_backup_hostid'], p['guard_backup_hostid']))
     return detail, None
+
+
+# One client for the main's status through a guard's whole wait, so that its admin token is asked for once.
+_GUARD_CLIENTS = {}
+
+
+def _guard_client(p, timeout):
+    password = p['guard_admin_password'] if p['guard_admin_password'] is not None else p['admin_password']
+    key = (p['guard_main_url'], p['guard_admin_user'] or p['admin_user'], password, p['validate_certs'], p['ca_path'])
+    client = _GUARD_CLIENTS.get(key)
+    if client is None:
+        client = LicenseServerClient(
+            p['guard_main_url'], user=p['guard_admin_user'] or p['admin_user'], password=password,
+            validate_certs=p['validate_certs'], ca_path=p['ca_path'], timeout=timeout, profile=p['_fnls_profile'])
+        _GUARD_CLIENTS[key] = client
+    client.http.timeout = timeout
+    return client
 
 
 def _guard_confirmation(p, timeout, guard):
@@ -382,7 +401,11 @@ def run_module(make_module=AnsibleModule):
             while refusal and clock() < watch.deadline and not guard.get('unfit'):
                 sleep(max(0.05, p['guard_poll_interval']))
                 if follow:
-                    gave_up = watch.see(clock(), *main_health(p, max(0.5, min(p['timeout'], watch.remaining(clock())))))
+                    # the main's state as its status answered it in the last look, else its health, asked now
+                    state = guard.pop('main_state', None)
+                    seen = (state, guard.get('detail') or '') if state else \
+                        main_health(p, max(0.5, min(p['timeout'], watch.remaining(clock()))))
+                    gave_up = watch.see(clock(), *seen)
                     if gave_up:
                         break
                 guard, refusal = evaluate_guard(p, max(0.5, min(p['timeout'], watch.remaining(clock()))))
@@ -391,6 +414,7 @@ def run_module(make_module=AnsibleModule):
                 guard['main_gave_up'] = gave_up
                 refusal = ('Refusing to start the back-up server: %s; the back-up was not started. Last: %s'
                            % (gave_up, guard.get('detail') or refusal))
+        guard.pop('main_state', None)
         result['guard'] = guard
         if refusal:
             if module.check_mode and p['guard_check_mode_skip']:
