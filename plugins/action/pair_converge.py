@@ -95,8 +95,8 @@ def done_line(host, role, out):
     wait = out.get('wait') or {}
     said = ''
     if wait.get('confirmed'):
-        said = '; the back-office contact was confirmed by %s after %.1f s' % (wait.get('source'),
-                                                                             float(wait.get('waited') or 0))
+        said = '; the back-office contact was confirmed by %s after %.1f s' % (
+            wait.get('source'), float(wait.get('waited') or 0))
     return '%s (%s): done: %s%s' % (host, who, steps or 'nothing to do', said)
 
 
@@ -126,8 +126,8 @@ class ActionModule(ActionBase):
                 lock = dec['converge'].get('lock') or {}
                 rel = self._execute_module(module_name='fnls.failover.pair_lock', task_vars=task_vars, module_args=dict(
                     path=lock.get('path'), owner=lock.get('owner'), state='absent'))
-                gone += ' The pair\'s lock was %s.' % ('released' if not rel.get('failed') else
-                                                      'not released (%s)' % rel.get('msg'))
+                gone += ' The pair\'s lock was %s.' % (
+                    'released' if not rel.get('failed') else 'not released (%s)' % rel.get('msg'))
             return dict(result, failed=True, msg=gone)
         params = dict(dec['converge'])
         hostvars = task_vars.get('hostvars') or {}
