@@ -16,7 +16,6 @@ import os
 import time
 
 from ansible import constants as C
-from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.fnls.failover.plugins.plugin_utils import fnls_action as fa
@@ -100,19 +99,10 @@ def done_line(host, role, out):
     return '%s (%s): done: %s%s' % (host, who, steps or 'nothing to do', said)
 
 
-class ActionModule(ActionBase):
-
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(fa.PhaseAction):
 
     def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        host = task_vars.get('inventory_hostname')
-        args = dict(self._task.args)
-        use_plan = args.pop('from_plan', True)
-        dec = fa.decision(task_vars, host) if use_plan else None
+        task_vars, result, host, args, dec = self.begin(tmp, task_vars)
         if dec is None:
             return self._run(result, args, task_vars, host, None)
         if dec.get('action') == 'error':

@@ -13,7 +13,6 @@ __metaclass__ = type
 import os
 import subprocess
 
-from ansible.plugins.action import ActionBase
 
 from ansible_collections.fnls.failover.plugins.plugin_utils import fnls_action as fa
 
@@ -38,19 +37,10 @@ def controller_process_is_ansible(pid):
     return 'ansible' in out
 
 
-class ActionModule(ActionBase):
-
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(fa.PhaseAction):
 
     def run(self, tmp=None, task_vars=None):
-        task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        host = task_vars.get('inventory_hostname')
-        args = dict(self._task.args)
-        use_plan = args.pop('from_plan', True)
-        dec = fa.decision(task_vars, host) if use_plan else None
+        task_vars, result, host, args, dec = self.begin(tmp, task_vars)
         if dec is not None:
             if dec.get('action') == 'error':
                 return dict(result, failed=True, msg=dec['msg'])

@@ -11,6 +11,7 @@ __metaclass__ = type
 import re
 
 from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
 
 PLAN_VAR = 'failover_pair_plan'
 READ_VAR = '__failover_pair_read'
@@ -93,3 +94,18 @@ def too_old(version, ansible_version):
     want = tuple(int(x) for x in minimum_python(ansible_version).split('.'))
     have = tuple(int(x) for x in version.split('.'))
     return have < want
+
+
+class PhaseAction(ActionBase):
+    """The controller side of a phase module: with a plan (the role), the host's decision in it; without one, the
+    task's own options are the module's."""
+
+    _supports_check_mode = True
+    _supports_async = False
+
+    def begin(self, tmp, task_vars):
+        """(task_vars, result, host, module args, this host's decision or None)."""
+        task_vars = task_vars or {}
+        result = super(PhaseAction, self).run(tmp, task_vars)
+        host = task_vars.get('inventory_hostname')
+        return task_vars, result, host, dict(self._task.args), decision(task_vars, host)
