@@ -388,7 +388,7 @@ def summary_result(name, main, backup, hostids, bo, prof, v, restarted, confirme
     device_id = ((bo or {}).get('pair') or {}).get('deviceId') or ''
     portal = v.get('portal_url') or ''
     if device_api:
-        portal = portal.rstrip('/') + '/' + prof['portal']['server_path'].replace('{device_id}', device_id)
+        portal = fnls_profile.portal_page(portal, prof, device_id)
     return dict(pair=name, main=main, backup=backup, main_hostid=hostids['main'], backup_hostid=hostids['backup'],
                 device_id=device_id, confirmed_by=confirmed_by, restarted=restarted, backoffice_checked=device_api,
                 sync_checked=prof['paths']['status'] is not None, portal_url=portal, status='registered')

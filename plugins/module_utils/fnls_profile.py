@@ -331,6 +331,11 @@ def safe_ts(value):
         return None
 
 
+def portal_page(base, prof, device_id):
+    """The End-User Portal's page of a device: ``base`` (the portal's URL) with the profile's portal.server_path."""
+    return (base or '').rstrip('/') + '/' + prof['portal']['server_path'].replace('{device_id}', device_id or '')
+
+
 def format_ts(value):
     """ISO 8601 UTC with milliseconds; None stays None; text that is no time is returned as it is."""
     dt = safe_ts(value)

@@ -546,6 +546,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fnls.failover.plugins.module_utils import fnls_phase as phase
+from ansible_collections.fnls.failover.plugins.module_utils.fnls_profile import portal_page
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_common import (
     check_api_paths, server_api_argument_spec)
 from ansible_collections.fnls.failover.plugins.module_utils.fnls_phase import (
@@ -731,8 +732,7 @@ class Converge(object):
             bo = self.backoffice()
             portal = (bo['url'].rstrip('/') + '/portal/') if bo else ''
         if p['verify']:
-            path = self.module.fnls_profile['portal']['server_path']
-            portal = portal.rstrip('/') + '/' + path.replace('{device_id}', device_id)
+            portal = portal_page(portal, self.module.fnls_profile, device_id)
         return dict(
             pair=p['pair'], main=p['main'], backup=p['backup'],
             main_hostid=p['main_hostid'] or verify.get('main_hostid') or wait.get('main_hostid') or '',
